@@ -1,0 +1,332 @@
+//! The Markov oracle (SPEC 2): the Bayes-optimal denoiser for a first-order Markov chain.
+//!
+//! Its only error source is parallel filling: it fills with a product of marginals where the
+//! chain has a joint. A marginal needs two matrix powers; they are computed once per model
+//! on first use and shared by every decode, so one marginal costs O(V).
+
+use std::sync::OnceLock;
+
+use ndarray::{Array2, ArrayView2};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use super::{ConfidenceModel, Scratch};
+use crate::record::Quality;
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+
+/// The Markov oracle over a row-stochastic transition matrix T.
+#[derive(Debug)]
+pub struct MarkovOracle {
+    t: Array2<f64>,
+    /// T transposed, so the inner sums of the power chain read contiguous memory.
+    t_transposed: Array2<f64>,
+    /// `powers[n]` holds T^n once some decode needed it; `powers[0]` is unused.
+    powers: Vec<OnceLock<Array2<f64>>>,
+    eos: Option<Token>,
+    attention: Attention,
+}
+
+impl MarkovOracle {
+    /// Bytes the power cache may take for `vocab` tokens and distances up to `max_distance`.
+    pub fn cache_bytes(vocab: usize, max_distance: usize) -> u128 {
+        (vocab as u128) * (vocab as u128) * (max_distance as u128) * 8
+    }
+
+    /// An oracle over `t`, valid for distances up to `max_distance` (>= L works for any decode
+    /// of L generated positions). The caller has validated `t`.
+    pub fn new(
+        t: Array2<f64>,
+        eos: Option<Token>,
+        attention: Attention,
+        max_distance: usize,
+    ) -> Self {
+        let t_transposed = t.t().as_standard_layout().into_owned();
+        let powers = (0..=max_distance.max(1)).map(|_| OnceLock::new()).collect();
+        let oracle = MarkovOracle {
+            t,
+            t_transposed,
+            powers,
+            eos,
+            attention,
+        };
+        let _ = oracle.powers[1].set(oracle.t.clone());
+        oracle
+    }
+
+    /// The transition matrix.
+    pub fn transitions(&self) -> ArrayView2<'_, f64> {
+        self.t.view()
+    }
+
+    /// T^n, computed as T^(n-1) * T with left-to-right inner sums (SPEC 2).
+    pub fn power(&self, n: usize) -> &Array2<f64> {
+        if let Some(p) = self.powers[n].get() {
+            return p;
+        }
+        let mut known = n;
+        while self.powers[known].get().is_none() {
+            known -= 1;
+        }
+        for m in known + 1..=n {
+            let prev = self.powers[m - 1].get().expect("filled in order");
+            self.powers[m].get_or_init(|| self.times_t(prev));
+        }
+        self.powers[n].get().expect("just filled")
+    }
+
+    fn times_t(&self, a: &Array2<f64>) -> Array2<f64> {
+        let v = self.t.nrows();
+        let mut out = Array2::zeros((v, v));
+        for i in 0..v {
+            let row = a.row(i);
+            let row = row.as_slice().expect("standard layout");
+            for j in 0..v {
+                let col = self.t_transposed.row(j);
+                let col = col.as_slice().expect("standard layout");
+                let mut s = 0.0;
+                for k in 0..v {
+                    s += row[k] * col[k];
+                }
+                out[[i, j]] = s;
+            }
+        }
+        out
+    }
+
+    /// q_i for a masked position at distance `dl` right of token `xl`, and optionally at
+    /// distance `dr` left of token `xr`. Writes the normalised distribution into `q`.
+    pub fn marginal(&self, xl: Token, dl: usize, right: Option<(Token, usize)>, q: &mut [f64]) {
+        let left = self.power(dl).row(xl as usize);
+        if let Some((xr, dr)) = right {
+            let pr = self.power(dr);
+            let mut sum = 0.0;
+            for (v, qv) in q.iter_mut().enumerate() {
+                *qv = left[v] * pr[[v, xr as usize]];
+                sum += *qv;
+            }
+            if sum > 0.0 {
+                for qv in q.iter_mut() {
+                    *qv /= sum;
+                }
+                return;
+            }
+        }
+        let mut sum = 0.0;
+        for (v, qv) in q.iter_mut().enumerate() {
+            *qv = left[v];
+            sum += *qv;
+        }
+        for qv in q.iter_mut() {
+            *qv /= sum;
+        }
+    }
+}
+
+impl ConfidenceModel for MarkovOracle {
+    fn vocab_size(&self) -> usize {
+        self.t.nrows()
+    }
+
+    fn eos_token(&self) -> Option<Token> {
+        self.eos
+    }
+
+    fn predict(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        kind: ConfidenceKind,
+        out: &mut [Prediction],
+        scratch: &mut Scratch,
+    ) {
+        let Some(&last) = positions.last() else {
+            return;
+        };
+        let len = branch.tokens.len();
+        scratch.q.resize(self.vocab_size(), 0.0);
+        scratch.right.resize(len + 1, usize::MAX);
+        // Nearest revealed position at or after each index; only the span right of the first
+        // predicted position matters.
+        let first = positions[0];
+        scratch.right[len] = usize::MAX;
+        for j in (first..len).rev() {
+            scratch.right[j] = if branch.tokens[j] != MASK {
+                j
+            } else {
+                scratch.right[j + 1]
+            };
+        }
+        let mut left = first - 1;
+        while branch.tokens[left] == MASK {
+            left -= 1;
+        }
+        let mut scan = left;
+        for &i in positions {
+            // Advance the nearest-left pointer over revealed positions before i.
+            while scan < i {
+                if branch.tokens[scan] != MASK {
+                    left = scan;
+                }
+                scan += 1;
+            }
+            let end = branch.visible_end(i, self.attention);
+            let r = scratch.right[i + 1];
+            let right = (r < end).then(|| (branch.tokens[r], r - i));
+            self.marginal(branch.tokens[left], i - left, right, &mut scratch.q);
+            out[i] = Prediction::from_distribution(&scratch.q, kind);
+            debug_assert!(i <= last);
+        }
+    }
+
+    fn quality(&self, prompt: &[Token], generated: &[Token]) -> Quality {
+        let mut invalid = 0u64;
+        let mut ll = 0.0;
+        let mut prev = *prompt.last().expect("prompts are non-empty");
+        let mut greedy_prev = prev;
+        let mut greedy = true;
+        for &x in generated {
+            let p = self.t[[prev as usize, x as usize]];
+            if p == 0.0 {
+                invalid += 1;
+            } else {
+                ll += p.ln();
+            }
+            let g = argmax(self.t.row(greedy_prev as usize).iter().copied());
+            greedy &= g == x;
+            greedy_prev = g;
+            prev = x;
+        }
+        Quality {
+            invalid_transitions: Some(invalid),
+            log_likelihood: Some(ll),
+            matches_greedy: Some(greedy),
+            ..Quality::default()
+        }
+    }
+
+    fn sample_prompt(&self, len: usize, rng: &mut ChaCha8Rng) -> Vec<Token> {
+        sample_chain(self.t.view(), self.eos, len, rng)
+    }
+}
+
+/// argmax with the smallest index on ties.
+pub(crate) fn argmax(values: impl Iterator<Item = f64>) -> Token {
+    let mut best = 0;
+    let mut best_v = f64::NEG_INFINITY;
+    for (i, v) in values.enumerate() {
+        if v > best_v {
+            best = i;
+            best_v = v;
+        }
+    }
+    best as Token
+}
+
+/// A prompt drawn from a chain: the first token uniform over the non-EOS tokens, the rest
+/// by the chain's rows.
+pub(crate) fn sample_chain(
+    t: ArrayView2<'_, f64>,
+    eos: Option<Token>,
+    len: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Token> {
+    let v = t.nrows();
+    let starts = v - usize::from(eos.is_some_and(|e| (e as usize) < v));
+    let mut first = rng.random_range(0..starts.max(1)) as Token;
+    if eos.is_some_and(|e| first >= e) {
+        first += 1;
+    }
+    let mut out = vec![first];
+    while out.len() < len {
+        let row = t.row(*out.last().expect("non-empty") as usize);
+        let u: f64 = rng.random();
+        let mut acc = 0.0;
+        let mut next = v - 1;
+        for (j, &p) in row.iter().enumerate() {
+            acc += p;
+            if u < acc {
+                next = j;
+                break;
+            }
+        }
+        out.push(next as Token);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn chain() -> MarkovOracle {
+        let t = array![[0.5, 0.5, 0.0], [0.0, 0.1, 0.9], [1.0, 0.0, 0.0]];
+        MarkovOracle::new(t, None, Attention::Full, 8)
+    }
+
+    #[test]
+    fn powers_match_matrix_products() {
+        let m = chain();
+        let t2 = m.t.dot(&m.t);
+        let t3 = t2.dot(&m.t);
+        for (a, b) in m.power(3).iter().zip(t3.iter()) {
+            assert!((a - b).abs() < 1e-15);
+        }
+        for (a, b) in m.power(2).iter().zip(t2.iter()) {
+            assert!((a - b).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn bridge_marginal_is_exact() {
+        // q(v) for x0 = 0, one masked position, x2 = 2: T[0,v] T[v,2] = [0, 0.45, 0].
+        let m = chain();
+        let mut q = vec![0.0; 3];
+        m.marginal(0, 1, Some((2, 1)), &mut q);
+        assert_eq!(q, vec![0.0, 1.0, 0.0]);
+        // An unreachable right neighbour falls back to the left-only form.
+        m.marginal(2, 1, Some((2, 1)), &mut q);
+        assert_eq!(q, vec![1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn predict_sees_right_neighbours_only_within_attention() {
+        let t = array![[0.5, 0.5], [0.5, 0.5]];
+        let eye = array![[0.9, 0.1], [0.1, 0.9]];
+        for (attention, expect) in [(Attention::Full, 0.9), (Attention::BlockCausal, 0.9)] {
+            let m = MarkovOracle::new(eye.clone(), None, attention, 8);
+            let mut b = Branch::new(&[0], 2);
+            b.append_block();
+            b.append_block();
+            b.commit(3, 0, None);
+            let mut out = vec![Prediction::default(); b.tokens.len()];
+            m.predict(&b, &[1, 2, 4], ConfidenceKind::Prob, &mut out, &mut Scratch::default());
+            assert!((out[1].prob - expect).abs() < 1e-12 || attention == Attention::Full);
+            assert_eq!(out[4].token, 0);
+            let _ = &t;
+        }
+        // Under block_causal, position 2 (block 0) cannot see position 3 (block 1).
+        let m = MarkovOracle::new(eye, None, Attention::BlockCausal, 8);
+        let mut b = Branch::new(&[1], 2);
+        b.append_block();
+        b.append_block();
+        b.commit(3, 0, None);
+        let mut out = vec![Prediction::default(); b.tokens.len()];
+        m.predict(&b, &[2], ConfidenceKind::Prob, &mut out, &mut Scratch::default());
+        let two_steps = 0.9 * 0.9 + 0.1 * 0.1;
+        assert!((out[2].prob - two_steps).abs() < 1e-12);
+        assert_eq!(out[2].token, 1);
+    }
+
+    #[test]
+    fn quality_counts_invalid_pairs_and_greedy() {
+        let m = chain();
+        let q = m.quality(&[0], &[0, 2, 0]);
+        assert_eq!(q.invalid_transitions, Some(1));
+        assert_eq!(q.matches_greedy, Some(false));
+        let g = m.quality(&[1], &[2, 0, 0]);
+        assert_eq!(g.invalid_transitions, Some(0));
+        assert_eq!(g.matches_greedy, Some(true));
+        assert!((g.log_likelihood.unwrap() - (0.9f64.ln() + 0.5f64.ln())).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,84 @@
+//! Token-filling-order search (SPEC 4): how a round's branches are made and which one is
+//! kept. `none` is LoPA with no lookahead branch, so both share one loop.
+
+mod lopa;
+
+pub use lopa::{decode, Workspace};
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::{Branch, Prediction};
+
+/// Which search a decode runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Search {
+    /// One branch, anchor fill only.
+    None,
+    /// LoPA with `branches` lookahead branches per round.
+    Lopa {
+        /// k.
+        branches: usize,
+    },
+}
+
+impl Search {
+    /// The number of lookahead branches, k.
+    pub fn lookahead_branches(self) -> usize {
+        match self {
+            Search::None => 0,
+            Search::Lopa { branches } => branches,
+        }
+    }
+}
+
+/// What a finished search hands back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The complete branch that ended the decode.
+    pub branch: Branch,
+    /// Forward passes.
+    pub rounds: u64,
+    /// Branches predicted, summed over rounds.
+    pub branch_evals: u64,
+    /// Positions processed, summed over rounds and branches.
+    pub branch_tokens: u64,
+    /// Rounds won by a lookahead branch.
+    pub lookahead_wins: u64,
+}
+
+/// One finished round, as an observer sees it.
+#[derive(Debug)]
+pub struct RoundEvent<'a> {
+    /// The round's number, from 1.
+    pub round: u64,
+    /// Every branch's score, in branch order (lookahead branches first, base last).
+    pub scores: &'a [f64],
+    /// Index of the winner in `scores`.
+    pub winner: usize,
+    /// The position of the winner's extra token when it is a lookahead branch.
+    pub lookahead_position: Option<usize>,
+    /// Positions the anchor fill committed this round.
+    pub filled: &'a [usize],
+    /// The winner after its fill.
+    pub branch: &'a Branch,
+    /// The winner's predictions from this round's verification pass.
+    pub predictions: &'a [Prediction],
+}
+
+/// Watches a decode round by round (traces, per-round statistics).
+pub trait RoundObserver {
+    /// Called once per forward pass, after the winner's fill.
+    fn on_round(&mut self, event: &RoundEvent<'_>);
+}
+
+/// An observer that ignores everything.
+pub struct NoObserver;
+
+impl RoundObserver for NoObserver {
+    fn on_round(&mut self, _event: &RoundEvent<'_>) {}
+}
+
+/// A decode that did not finish.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("the decode made no progress within {0} rounds")]
+pub struct Stalled(pub u64);

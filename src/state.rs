@@ -1,0 +1,233 @@
+//! The shared words of the simulator: tokens, blocks, branches and predictions.
+//!
+//! Everything above this module speaks in these types. Positions are absolute
+//! indices into a branch's token vector: the prompt occupies `0..prompt_len`
+//! and generated blocks follow it.
+
+use serde::{Deserialize, Serialize};
+
+/// A token id in `0..V`, or [`MASK`].
+pub type Token = u32;
+
+/// The id of a masked position. No vocabulary reaches it.
+pub const MASK: Token = u32::MAX;
+
+/// How a prediction's confidence `conf_i` is derived from its distribution (SPEC 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceKind {
+    /// The top probability.
+    #[default]
+    Prob,
+    /// `sum q ln q`, always <= 0.
+    NegEntropy,
+    /// Top probability minus the second-best probability.
+    Margin,
+}
+
+/// Which revealed positions a masked position sees (SPEC 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Attention {
+    /// Every revealed position of the branch.
+    #[default]
+    Full,
+    /// The prompt and the generated blocks up to and including the position's own.
+    BlockCausal,
+}
+
+/// What the model says about one masked position.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Prediction {
+    /// argmax of q, smallest id on ties.
+    pub token: Token,
+    /// max of q; thresholds compare this.
+    pub prob: f64,
+    /// The confidence of the scenario's kind; rankings and scores use this.
+    pub conf: f64,
+}
+
+impl Prediction {
+    /// Derives token, probability and confidence from a normalised distribution.
+    pub fn from_distribution(q: &[f64], kind: ConfidenceKind) -> Self {
+        let mut best = 0usize;
+        let mut best_p = f64::NEG_INFINITY;
+        for (v, &p) in q.iter().enumerate() {
+            if p > best_p {
+                best = v;
+                best_p = p;
+            }
+        }
+        let conf = match kind {
+            ConfidenceKind::Prob => best_p,
+            ConfidenceKind::NegEntropy => {
+                let mut s = 0.0;
+                for &p in q {
+                    if p > 0.0 {
+                        s += p * p.ln();
+                    }
+                }
+                s
+            }
+            ConfidenceKind::Margin => {
+                let mut second = 0.0f64;
+                for (v, &p) in q.iter().enumerate() {
+                    if v != best && p > second {
+                        second = p;
+                    }
+                }
+                best_p - second
+            }
+        };
+        Prediction {
+            token: best as Token,
+            prob: best_p,
+            conf,
+        }
+    }
+}
+
+/// One generated block of a branch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Absolute position of the block's first token.
+    pub start: usize,
+    /// Masked positions left in the block.
+    pub masked: usize,
+    /// D2F's sticky "fully activated" flag; semi-AR decoders ignore it.
+    pub fully_activated: bool,
+    /// Its key/value cache is written; it is no longer processed by a forward pass.
+    pub cached: bool,
+}
+
+/// One candidate state of a sequence: the prompt plus the generated blocks that exist.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Branch {
+    /// Prompt tokens followed by every position of every existing generated block.
+    pub tokens: Vec<Token>,
+    /// P, the number of prompt tokens (>= 1).
+    pub prompt_len: usize,
+    /// B.
+    pub block_size: usize,
+    /// The generated blocks that exist, in order.
+    pub blocks: Vec<Block>,
+    /// A generated position holds EOS.
+    pub eos_detected: bool,
+    /// Leading generated blocks that were full when the current round started.
+    pub full_prefix_at_start: usize,
+}
+
+impl Branch {
+    /// A branch holding only the prompt.
+    pub fn new(prompt: &[Token], block_size: usize) -> Self {
+        Branch {
+            tokens: prompt.to_vec(),
+            prompt_len: prompt.len(),
+            block_size,
+            blocks: Vec::new(),
+            eos_detected: false,
+            full_prefix_at_start: 0,
+        }
+    }
+
+    /// Appends one block of B masks.
+    pub fn append_block(&mut self) {
+        let start = self.tokens.len();
+        self.tokens.resize(start + self.block_size, MASK);
+        self.blocks.push(Block {
+            start,
+            masked: self.block_size,
+            fully_activated: false,
+            cached: false,
+        });
+    }
+
+    /// The generated positions that exist.
+    pub fn generated(&self) -> &[Token] {
+        &self.tokens[self.prompt_len..]
+    }
+
+    /// Index of the generated block holding absolute position `pos`.
+    pub fn block_of(&self, pos: usize) -> usize {
+        (pos - self.prompt_len) / self.block_size
+    }
+
+    /// Absolute positions of block `b`.
+    pub fn block_range(&self, b: usize) -> std::ops::Range<usize> {
+        let start = self.blocks[b].start;
+        start..start + self.block_size
+    }
+
+    /// D2F's decoded ratio, (B - masked) / B, as an f64 division.
+    pub fn ratio(&self, b: usize) -> f64 {
+        (self.block_size - self.blocks[b].masked) as f64 / self.block_size as f64
+    }
+
+    /// Masked positions left in the whole branch.
+    pub fn masked_total(&self) -> usize {
+        self.blocks.iter().map(|b| b.masked).sum()
+    }
+
+    /// The first generated block with a masked position.
+    pub fn first_masked_block(&self) -> Option<usize> {
+        self.blocks.iter().position(|b| b.masked > 0)
+    }
+
+    /// Writes `token` at a masked position, keeping the block counts and the EOS flag.
+    pub fn commit(&mut self, pos: usize, token: Token, eos: Option<Token>) {
+        debug_assert_eq!(self.tokens[pos], MASK, "position {pos} filled twice");
+        self.tokens[pos] = token;
+        let b = self.block_of(pos);
+        self.blocks[b].masked -= 1;
+        if eos == Some(token) {
+            self.eos_detected = true;
+        }
+    }
+
+    /// The first position past what `pos` may see under `attention`.
+    pub fn visible_end(&self, pos: usize, attention: Attention) -> usize {
+        match attention {
+            Attention::Full => self.tokens.len(),
+            Attention::BlockCausal => {
+                if pos < self.prompt_len {
+                    self.prompt_len
+                } else {
+                    self.prompt_len + (self.block_of(pos) + 1) * self.block_size
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_kinds() {
+        let q = [0.1, 0.6, 0.3];
+        let p = Prediction::from_distribution(&q, ConfidenceKind::Prob);
+        assert_eq!((p.token, p.prob, p.conf), (1, 0.6, 0.6));
+        let m = Prediction::from_distribution(&q, ConfidenceKind::Margin);
+        assert!((m.conf - 0.3).abs() < 1e-15);
+        let e = Prediction::from_distribution(&[0.5, 0.0, 0.5], ConfidenceKind::NegEntropy);
+        assert!((e.conf - 0.5f64.ln()).abs() < 1e-15);
+        assert_eq!(e.token, 0, "ties go to the smallest token");
+    }
+
+    #[test]
+    fn commit_tracks_blocks_and_eos() {
+        let mut b = Branch::new(&[3], 2);
+        b.append_block();
+        b.append_block();
+        assert_eq!(b.masked_total(), 4);
+        b.commit(2, 7, Some(7));
+        assert!(b.eos_detected);
+        assert_eq!(b.blocks[0].masked, 2);
+        assert_eq!(b.blocks[1].masked, 1);
+        assert_eq!(b.first_masked_block(), Some(0));
+        assert_eq!(b.visible_end(1, Attention::BlockCausal), 3);
+        assert_eq!(b.visible_end(4, Attention::BlockCausal), 5);
+        assert_eq!(b.ratio(1), 0.5);
+    }
+}
