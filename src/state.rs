@@ -221,7 +221,7 @@ mod tests {
         b.append_block();
         b.append_block();
         assert_eq!(b.masked_total(), 4);
-        b.commit(2, 7, Some(7));
+        b.commit(3, 7, Some(7));
         assert!(b.eos_detected);
         assert_eq!(b.blocks[0].masked, 2);
         assert_eq!(b.blocks[1].masked, 1);
