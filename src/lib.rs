@@ -5,10 +5,13 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod decoder;
 pub mod engine;
 pub mod model;
 pub mod record;
+pub mod report;
+pub mod scenario;
 pub mod search;
 pub mod state;
 pub mod sweep;

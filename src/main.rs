@@ -1,1 +1,58 @@
-fn main(){}
+//! The `lopa-sim` binary: parses arguments, calls the library, reports errors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lopa_sim::cli;
+
+/// Simulate LoPA lookahead parallel decoding of diffusion LMs over synthetic confidence models.
+#[derive(Parser)]
+#[command(name = "lopa-sim", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode every configuration of a scenario and write runs.csv, summary.csv and summary.json.
+    Run {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+        /// Results folder (default: output.dir, else results/<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a key, e.g. --set search.branches=4 (the value is read as TOML).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Run {
+            scenario,
+            out,
+            sets,
+            quiet,
+        } => cli::run(&cli::RunOptions {
+            scenario,
+            out,
+            sets,
+            quiet,
+        })
+        .map(|_| ()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

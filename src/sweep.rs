@@ -34,13 +34,11 @@ pub fn run(
     let flat: Vec<DecodeRecord> = tasks
         .par_iter()
         .map_init(Workspace::default, |ws, &(config, seq)| {
-            let record = setups[config]
-                .decode(seq, ws)
-                .map_err(|source| SweepError {
-                    config,
-                    seq,
-                    source,
-                });
+            let record = setups[config].decode(seq, ws).map_err(|source| SweepError {
+                config,
+                seq,
+                source,
+            });
             progress();
             record
         })

@@ -30,9 +30,8 @@ impl AnchorDecoder for D2f {
         } else {
             b.ratio(b.blocks.len() - 1)
         };
-        let added = b.blocks.len() < self.max_blocks
-            && !b.eos_detected
-            && last_ratio >= self.add_threshold;
+        let added =
+            b.blocks.len() < self.max_blocks && !b.eos_detected && last_ratio >= self.add_threshold;
         if added {
             b.append_block();
         }

@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(t[[0, 0]], 1.0);
         assert!((t[[3, 0]] - 0.01).abs() < 1e-15);
         // Support 6 plus EOS: at most 7 non-zero entries per row.
-        assert!(t.rows().into_iter().all(|r| r.iter().filter(|&&p| p > 0.0).count() <= 7));
+        assert!(t
+            .rows()
+            .into_iter()
+            .all(|r| r.iter().filter(|&&p| p > 0.0).count() <= 7));
     }
 
     #[test]

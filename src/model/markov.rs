@@ -300,12 +300,24 @@ mod tests {
         // Full attention: position 2 bridges x0 = 1 (two steps left) and x3 = 0 (one step
         // right): q(v) is proportional to T^2[1, v] T[v, 0] = [0.162, 0.082].
         let full = MarkovOracle::new(sticky.clone(), None, Attention::Full, 8);
-        full.predict(&b, &[1, 2, 4], ConfidenceKind::Prob, &mut out, &mut Scratch::default());
+        full.predict(
+            &b,
+            &[1, 2, 4],
+            ConfidenceKind::Prob,
+            &mut out,
+            &mut Scratch::default(),
+        );
         assert!((out[2].prob - 0.162 / 0.244).abs() < 1e-12);
         assert_eq!((out[2].token, out[4].token), (0, 0));
         // Block-causal: position 2 (block 0) cannot see position 3 (block 1).
         let causal = MarkovOracle::new(sticky, None, Attention::BlockCausal, 8);
-        causal.predict(&b, &[2], ConfidenceKind::Prob, &mut out, &mut Scratch::default());
+        causal.predict(
+            &b,
+            &[2],
+            ConfidenceKind::Prob,
+            &mut out,
+            &mut Scratch::default(),
+        );
         let two_steps = 0.9 * 0.9 + 0.1 * 0.1;
         assert!((out[2].prob - two_steps).abs() < 1e-12);
         assert_eq!(out[2].token, 1);

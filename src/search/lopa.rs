@@ -149,8 +149,7 @@ fn top_k_by_confidence(positions: &mut [usize], k: usize, preds: &[Prediction]) 
     if k == 0 {
         return;
     }
-    let order =
-        |a: &usize, b: &usize| preds[*b].conf.total_cmp(&preds[*a].conf).then(a.cmp(b));
+    let order = |a: &usize, b: &usize| preds[*b].conf.total_cmp(&preds[*a].conf).then(a.cmp(b));
     if k < positions.len() {
         positions.select_nth_unstable_by(k - 1, order);
     }

@@ -1,0 +1,153 @@
+//! Result files and the terminal table.
+//!
+//! Each export format lives in its own file and turns the same inputs (the runs of every
+//! configuration and their [`Summary`]) into bytes or text. Nothing here touches the
+//! filesystem except [`write_atomic`], so every format can be tested in memory.
+
+mod columns;
+pub mod runs_csv;
+pub mod summary;
+pub mod summary_csv;
+pub mod summary_json;
+pub mod table;
+
+pub use runs_csv::{float_cell, runs_csv};
+pub use summary::{summarize, Summary};
+pub use summary_csv::summary_csv;
+pub use summary_json::summary_json;
+pub use table::table;
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes `bytes` to `path` so that readers see either the old file or the complete new
+/// one, never a prefix: the bytes go to `.{name}.tmp-{pid}` in the same directory, are
+/// synced, and the temporary file is renamed over `path`. The directory must exist.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        )
+    })?;
+    // Same directory, because rename is only atomic within one filesystem.
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        // Without the sync a crash after the rename could leave an empty file in place.
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+pub(crate) mod test_data {
+    //! Two small hand-built configurations shared by the format tests.
+
+    use crate::record::{ConfigLabel, ConfigRuns, DecodeRecord, Quality};
+
+    /// Config 0 has no case and two Markov sequences; config 1 is case "long" with one
+    /// phenomenological sequence and no Markov quality.
+    pub fn two_configs() -> Vec<ConfigRuns> {
+        let markov = |rounds, tokens, content, evals, btok, wins, inv, ll, greedy| DecodeRecord {
+            rounds,
+            tokens,
+            content_tokens: content,
+            branch_evals: evals,
+            branch_tokens: btok,
+            lookahead_wins: wins,
+            quality: Quality {
+                invalid_transitions: Some(inv),
+                log_likelihood: Some(ll),
+                matches_greedy: Some(greedy),
+                ..Quality::default()
+            },
+        };
+        vec![
+            ConfigRuns {
+                label: ConfigLabel {
+                    index: 0,
+                    case: None,
+                    swept: vec![
+                        ("search.branches".into(), "2".into()),
+                        ("decoder.fill_threshold".into(), "0.8".into()),
+                    ],
+                },
+                records: vec![
+                    markov(4, 8, 6, 10, 40, 1, 0, -4.286849186324321, true),
+                    markov(5, 8, 8, 12, 48, 2, 1, -7.5, false),
+                ],
+            },
+            ConfigRuns {
+                label: ConfigLabel {
+                    index: 1,
+                    case: Some("long".into()),
+                    swept: vec![
+                        ("search.branches".into(), "4".into()),
+                        ("decoder.fill_threshold".into(), "1.0".into()),
+                    ],
+                },
+                records: vec![DecodeRecord {
+                    rounds: 3,
+                    tokens: 12,
+                    content_tokens: 12,
+                    branch_evals: 9,
+                    branch_tokens: 36,
+                    lookahead_wins: 3,
+                    quality: Quality {
+                        plan_consistent: Some(true),
+                        token_errors: Some(2),
+                        ..Quality::default()
+                    },
+                }],
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_content_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.csv");
+        std::fs::write(&path, b"old content that is longer").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec!["summary.csv".to_string()]);
+    }
+
+    #[test]
+    fn atomic_write_creates_a_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        write_atomic(&path, b"a,b\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"a,b\n");
+    }
+
+    #[test]
+    fn atomic_write_into_missing_dir_fails_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("runs.csv");
+        assert!(write_atomic(&path, b"x").is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,241 @@
+//! One configuration's runs reduced to the numbers `summary.csv`, `summary.json` and the
+//! terminal table report (SPEC 6, "Results").
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::record::{ConfigRuns, DecodeRecord, Quality};
+
+/// Aggregate statistics of one configuration. Every ratio is 0.0 when its denominator is
+/// zero, so no field is ever NaN. Quality fields are `None` when no sequence's model
+/// defines the underlying measure.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Sequences decoded.
+    pub sequences: usize,
+    /// Sum of tokens / sum of rounds, the convention of the LoPA code.
+    pub tpf: f64,
+    /// Mean of the per-sequence TPF.
+    pub tpf_mean: f64,
+    /// 95% half-width of `tpf_mean` (Student's t, n - 1 degrees of freedom); 0.0 for a
+    /// single sequence or no spread.
+    pub tpf_ci95: f64,
+    /// Sum of content tokens / sum of rounds.
+    pub content_tpf: f64,
+    /// Mean rounds per sequence.
+    pub rounds_mean: f64,
+    /// Lookahead wins / rounds.
+    pub lookahead_win_rate: f64,
+    /// Invalid transitions per 1000 tokens.
+    pub invalid_per_1k: Option<f64>,
+    /// Positions processed by all branches per generated token: the compute cost of a token.
+    pub branch_tokens_per_token: f64,
+    /// Share of sequences equal to the greedy continuation.
+    pub greedy_match_rate: Option<f64>,
+    /// Mean log-likelihood of a sequence.
+    pub log_likelihood_mean: Option<f64>,
+    /// Share of sequences consistent with a single plan.
+    pub plan_consistent_rate: Option<f64>,
+    /// Incorrectly drawn tokens per 1000 tokens.
+    pub token_errors_per_1k: Option<f64>,
+}
+
+/// Summarizes the decodes of one configuration.
+pub fn summarize(runs: &ConfigRuns) -> Summary {
+    let recs = &runs.records;
+    // Summed as f64: counts stay far below 2^53, and f64 cannot overflow like u64 could.
+    let sum = |f: fn(&DecodeRecord) -> u64| recs.iter().map(|r| f(r) as f64).sum::<f64>();
+    let rounds = sum(|r| r.rounds);
+    let tokens = sum(|r| r.tokens);
+    let tpfs: Vec<f64> = recs.iter().map(DecodeRecord::tpf).collect();
+    let tpf_mean = mean(&tpfs);
+    Summary {
+        sequences: recs.len(),
+        tpf: ratio(tokens, rounds),
+        tpf_mean,
+        tpf_ci95: ci95_half_width(&tpfs, tpf_mean),
+        content_tpf: ratio(sum(|r| r.content_tokens), rounds),
+        rounds_mean: ratio(rounds, recs.len() as f64),
+        lookahead_win_rate: ratio(sum(|r| r.lookahead_wins), rounds),
+        invalid_per_1k: per_1k_tokens(recs, |q| q.invalid_transitions),
+        branch_tokens_per_token: ratio(sum(|r| r.branch_tokens), tokens),
+        greedy_match_rate: true_share(recs, |q| q.matches_greedy),
+        log_likelihood_mean: defined_mean(recs, |q| q.log_likelihood),
+        plan_consistent_rate: true_share(recs, |q| q.plan_consistent),
+        token_errors_per_1k: per_1k_tokens(recs, |q| q.token_errors),
+    }
+}
+
+fn ratio(num: f64, den: f64) -> f64 {
+    if den > 0.0 {
+        num / den
+    } else {
+        0.0
+    }
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    ratio(xs.iter().sum(), xs.len() as f64)
+}
+
+fn ci95_half_width(xs: &[f64], mean: f64) -> f64 {
+    let n = xs.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let sd = var.sqrt();
+    // `!(sd > 0.0)` also rejects NaN, which a non-finite per-sequence TPF would produce.
+    if !(sd > 0.0 && sd.is_finite()) {
+        return 0.0;
+    }
+    let t = match StudentsT::new(0.0, 1.0, (n - 1) as f64) {
+        Ok(dist) => dist.inverse_cdf(0.975),
+        Err(_) => return 0.0,
+    };
+    let half = t * sd / (n as f64).sqrt();
+    if half.is_finite() {
+        half
+    } else {
+        0.0
+    }
+}
+
+// The quality helpers below take numerator and denominator over the sequences that define
+// the field, so a mix of models (which a single configuration never has) cannot dilute a
+// rate with sequences that were never measured.
+
+fn per_1k_tokens(recs: &[DecodeRecord], field: fn(&Quality) -> Option<u64>) -> Option<f64> {
+    let (mut count, mut tokens, mut any) = (0.0, 0.0, false);
+    for r in recs {
+        if let Some(v) = field(&r.quality) {
+            count += v as f64;
+            tokens += r.tokens as f64;
+            any = true;
+        }
+    }
+    any.then(|| ratio(1000.0 * count, tokens))
+}
+
+fn true_share(recs: &[DecodeRecord], field: fn(&Quality) -> Option<bool>) -> Option<f64> {
+    let defined: Vec<bool> = recs.iter().filter_map(|r| field(&r.quality)).collect();
+    (!defined.is_empty()).then(|| {
+        let yes = defined.iter().filter(|&&b| b).count();
+        ratio(yes as f64, defined.len() as f64)
+    })
+}
+
+fn defined_mean(recs: &[DecodeRecord], field: fn(&Quality) -> Option<f64>) -> Option<f64> {
+    let defined: Vec<f64> = recs.iter().filter_map(|r| field(&r.quality)).collect();
+    (!defined.is_empty()).then(|| mean(&defined))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::ConfigLabel;
+    use crate::report::test_data::two_configs;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+    }
+
+    fn seqs(rounds_tokens: &[(u64, u64)]) -> ConfigRuns {
+        ConfigRuns {
+            label: ConfigLabel::default(),
+            records: rounds_tokens
+                .iter()
+                .map(|&(rounds, tokens)| DecodeRecord {
+                    rounds,
+                    tokens,
+                    content_tokens: tokens,
+                    ..DecodeRecord::default()
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn markov_config_by_hand() {
+        let s = summarize(&two_configs()[0]);
+        // rounds 4 + 5 = 9, tokens 8 + 8 = 16, per-sequence TPF 2.0 and 1.6.
+        assert_eq!(s.sequences, 2);
+        assert_eq!(s.tpf, 16.0 / 9.0);
+        assert!(close(s.tpf_mean, 1.8));
+        // sd = sqrt(0.2^2 + 0.2^2) = sqrt(0.08); t_{0.975,1} = 12.706204736174705;
+        // half-width = t * sqrt(0.08) / sqrt(2) = t * 0.2.
+        assert!(
+            close(s.tpf_ci95, 12.706204736174705 * 0.2),
+            "{}",
+            s.tpf_ci95
+        );
+        assert_eq!(s.content_tpf, 14.0 / 9.0);
+        assert_eq!(s.rounds_mean, 4.5);
+        assert_eq!(s.lookahead_win_rate, 3.0 / 9.0);
+        assert_eq!(s.invalid_per_1k, Some(62.5));
+        assert_eq!(s.branch_tokens_per_token, 5.5);
+        assert_eq!(s.greedy_match_rate, Some(0.5));
+        assert_eq!(
+            s.log_likelihood_mean,
+            Some((-4.286849186324321 - 7.5) / 2.0)
+        );
+        assert_eq!(s.plan_consistent_rate, None);
+        assert_eq!(s.token_errors_per_1k, None);
+    }
+
+    #[test]
+    fn phenomenological_config_by_hand() {
+        let s = summarize(&two_configs()[1]);
+        assert_eq!(s.sequences, 1);
+        assert_eq!((s.tpf, s.tpf_mean, s.tpf_ci95), (4.0, 4.0, 0.0));
+        assert_eq!(s.content_tpf, 4.0);
+        assert_eq!(s.rounds_mean, 3.0);
+        assert_eq!(s.lookahead_win_rate, 1.0);
+        assert_eq!(s.invalid_per_1k, None);
+        assert_eq!(s.branch_tokens_per_token, 3.0);
+        assert_eq!(s.greedy_match_rate, None);
+        assert_eq!(s.log_likelihood_mean, None);
+        assert_eq!(s.plan_consistent_rate, Some(1.0));
+        assert!(close(s.token_errors_per_1k.unwrap(), 2000.0 / 12.0));
+    }
+
+    #[test]
+    fn ci_with_three_sequences() {
+        // Per-sequence TPF 1, 2, 3: mean 2, sample sd 1, so the half-width is
+        // t_{0.975,2} / sqrt(3) = 4.302652729911275 / 1.7320508075688772.
+        let s = summarize(&seqs(&[(1, 1), (1, 2), (2, 6)]));
+        assert_eq!(s.tpf_mean, 2.0);
+        assert!(close(s.tpf_ci95, 2.484137711843753), "{}", s.tpf_ci95);
+        // Pooled TPF differs from the mean: 9 tokens over 4 rounds.
+        assert_eq!(s.tpf, 2.25);
+    }
+
+    #[test]
+    fn no_spread_gives_zero_ci() {
+        let s = summarize(&seqs(&[(2, 4), (3, 6), (1, 2)]));
+        assert_eq!((s.tpf_mean, s.tpf_ci95), (2.0, 0.0));
+    }
+
+    #[test]
+    fn empty_and_zero_inputs_give_no_nan() {
+        let empty = summarize(&ConfigRuns::default());
+        let zeros = summarize(&seqs(&[(0, 0), (0, 0)]));
+        for s in [&empty, &zeros] {
+            let all = [
+                s.tpf,
+                s.tpf_mean,
+                s.tpf_ci95,
+                s.content_tpf,
+                s.rounds_mean,
+                s.lookahead_win_rate,
+                s.branch_tokens_per_token,
+            ];
+            assert!(all.iter().all(|x| *x == 0.0), "{s:?}");
+            assert_eq!(s.invalid_per_1k, None);
+        }
+        assert_eq!(empty.sequences, 0);
+        let mut zero_tokens = seqs(&[(0, 0)]);
+        zero_tokens.records[0].quality.invalid_transitions = Some(0);
+        assert_eq!(summarize(&zero_tokens).invalid_per_1k, Some(0.0));
+    }
+}

@@ -1,0 +1,193 @@
+//! The scenario file's shape, as serde reads it. Every field is optional here so that the
+//! same types check a whole file, a `--set` override, a sweep value and a case override;
+//! required keys and defaults are applied when a configuration is resolved.
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::{Attention, ConfidenceKind};
+
+/// `model.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// The Markov oracle (SPEC 2).
+    Markov,
+    /// The hidden Markov oracle (SPEC 2b.1).
+    Hmm,
+    /// The latent-plan mixture (SPEC 2b.2).
+    Plan,
+}
+
+/// `decoder.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecoderKind {
+    /// D2F pipelined blocks.
+    D2f,
+    /// Fast-dLLM threshold.
+    Threshold,
+    /// Fixed k per round.
+    Topk,
+}
+
+/// `search.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchKind {
+    /// One branch.
+    None,
+    /// Lookahead parallel decoding.
+    Lopa,
+}
+
+/// A whole scenario file, or any part of one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDoc {
+    /// Names the results folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Root of every random stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Sequences per configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequences: Option<u64>,
+    /// L.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gen_length: Option<u64>,
+    /// `[model]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelDoc>,
+    /// `[decoder]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoder: Option<DecoderDoc>,
+    /// `[search]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchDoc>,
+    /// `[output]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputDoc>,
+    /// `[sweep]`: dotted key -> list of values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<toml::Table>,
+    /// `[[case]]` tables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<Vec<toml::Table>>,
+}
+
+/// `[model]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ModelDoc {
+    pub kind: Option<ModelKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transitions: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hmm_transitions: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emissions: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plans: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_prior: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eos_token: Option<u32>,
+    pub attention: Option<Attention>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<Vec<Vec<u32>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vocab_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peakedness: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deterministic_share: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deterministic_mass: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eos_hazard: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_budget_mb: Option<u64>,
+}
+
+/// `[decoder]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct DecoderDoc {
+    pub kind: Option<DecoderKind>,
+    pub block_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add_threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activate_threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fill_threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k: Option<u64>,
+    pub confidence: Option<ConfidenceKind>,
+}
+
+/// `[search]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct SearchDoc {
+    pub kind: Option<SearchKind>,
+    pub branches: Option<u64>,
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct OutputDoc {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_seq: Option<u64>,
+}
+
+/// Every dotted key a configuration may set, for error messages and `--set` checks.
+pub const KEYS: &[&str] = &[
+    "name",
+    "seed",
+    "sequences",
+    "gen_length",
+    "model.kind",
+    "model.transitions",
+    "model.hmm_transitions",
+    "model.emissions",
+    "model.initial",
+    "model.plans",
+    "model.plan_prior",
+    "model.eos_token",
+    "model.attention",
+    "model.prompts",
+    "model.prompt_length",
+    "model.vocab_size",
+    "model.peakedness",
+    "model.deterministic_share",
+    "model.deterministic_mass",
+    "model.support",
+    "model.eos_hazard",
+    "model.cache_budget_mb",
+    "decoder.kind",
+    "decoder.block_size",
+    "decoder.add_threshold",
+    "decoder.activate_threshold",
+    "decoder.fill_threshold",
+    "decoder.k",
+    "decoder.confidence",
+    "search.kind",
+    "search.branches",
+    "output.dir",
+    "output.trace_seq",
+];

@@ -1,0 +1,17 @@
+//! Scenario files (SPEC 6): loading, `--set` overrides, validation with file, line and key,
+//! expansion of cases and sweeps into configurations, and engine setups for them.
+
+mod build;
+pub mod doc;
+mod load;
+pub mod matrix;
+mod resolve;
+mod spans;
+
+pub use load::{check_key, load, Case, Entry, Origin, Scenario, Swept};
+pub use resolve::{value_cell, Config, DecoderSpec, MarkovSource, Resolved};
+
+/// A scenario problem, already phrased for the user: file, line, key and what is valid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScenarioError(pub String);

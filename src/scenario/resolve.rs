@@ -1,0 +1,439 @@
+//! From a loaded scenario to validated configurations: cases in file order, the sweep's
+//! cartesian product inside each (last key fastest), defaults, required keys and ranges.
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::{Table, Value};
+
+use super::doc::{DecoderKind, FileDoc, ModelKind, SearchKind};
+use super::load::{Entry, Origin, Scenario};
+use super::ScenarioError;
+use crate::decoder::{D2f, SemiAr, SemiArRule};
+use crate::engine::Prompts;
+use crate::model::chain_gen::ChainParams;
+use crate::record::ConfigLabel;
+use crate::report::float_cell;
+use crate::search::Search;
+use crate::state::{Attention, ConfidenceKind, Token};
+
+/// Longest generation a scenario may ask for.
+const MAX_GEN_LENGTH: u64 = 1 << 16;
+
+/// Where a Markov oracle's matrix comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MarkovSource {
+    /// A CSV file, resolved against the scenario's folder.
+    Csv(PathBuf),
+    /// The seeded generator.
+    Generated(ChainParams),
+}
+
+/// The anchor decoder of a configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DecoderSpec {
+    /// SPEC 3.1.
+    D2f(D2f),
+    /// SPEC 3.2 and 3.3.
+    SemiAr(SemiAr),
+}
+
+/// One validated configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Scenario name.
+    pub name: String,
+    /// Root seed.
+    pub seed: u64,
+    /// Sequences decoded.
+    pub sequences: usize,
+    /// L.
+    pub gen_length: usize,
+    /// The Markov oracle's matrix.
+    pub source: MarkovSource,
+    /// Absorbing EOS.
+    pub eos_token: Option<Token>,
+    /// Visibility.
+    pub attention: Attention,
+    /// Prompt source.
+    pub prompts: Prompts,
+    /// Largest matrix-power cache allowed, in MiB.
+    pub cache_budget_mb: u64,
+    /// The anchor decoder.
+    pub decoder: DecoderSpec,
+    /// The order search.
+    pub search: Search,
+    /// conf_i's kind.
+    pub confidence: ConfidenceKind,
+    /// `output.dir`.
+    pub output_dir: Option<String>,
+    /// `output.trace_seq`.
+    pub trace_seq: usize,
+}
+
+/// A configuration with its label, its fully resolved keys and where each came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    /// Index, case and swept values.
+    pub label: ConfigLabel,
+    /// The validated configuration.
+    pub config: Config,
+    /// Every key after defaults, for `summary.json`.
+    pub doc: FileDoc,
+    /// Where every explicitly given key came from.
+    pub origins: IndexMap<String, Origin>,
+}
+
+/// A swept value as TOML would read it: strings unquoted, floats with a decimal point.
+pub fn value_cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Float(f) => float_cell(*f),
+        other => other.to_string(),
+    }
+}
+
+impl Scenario {
+    /// Every configuration, numbered from 0.
+    pub fn configurations(&self) -> Result<Vec<Resolved>, ScenarioError> {
+        let cases: Vec<Option<usize>> = if self.cases.is_empty() {
+            vec![None]
+        } else {
+            (0..self.cases.len()).map(Some).collect()
+        };
+        let combos: usize = self.sweep.values().map(|s| s.values.len()).product();
+        let mut out = Vec::new();
+        for case in cases {
+            let mut flat = self.base.clone();
+            if let Some(c) = case {
+                for (key, entry) in &self.cases[c].overrides {
+                    if let Some(swept) = self.sweep.get(key) {
+                        return Err(self.error(
+                            &entry.origin,
+                            key,
+                            format!(
+                                "this key is also swept ({}); a case override would have no effect",
+                                self.locate(&swept.origin)
+                            ),
+                        ));
+                    }
+                    flat.insert(key.clone(), entry.clone());
+                }
+            }
+            for combo in 0..combos {
+                let mut flat = flat.clone();
+                let mut swept = Vec::new();
+                // Mixed radix with the last key fastest.
+                let mut rest = combo;
+                let mut picks = vec![0; self.sweep.len()];
+                for (i, s) in self.sweep.values().enumerate().rev() {
+                    picks[i] = rest % s.values.len();
+                    rest /= s.values.len();
+                }
+                for ((key, s), &pick) in self.sweep.iter().zip(&picks) {
+                    let value = s.values[pick].clone();
+                    swept.push((key.clone(), value_cell(&value)));
+                    flat.insert(
+                        key.clone(),
+                        Entry {
+                            value,
+                            origin: s.origin.clone(),
+                        },
+                    );
+                }
+                let label = ConfigLabel {
+                    index: out.len(),
+                    case: case.map(|c| self.cases[c].name.clone()),
+                    swept,
+                };
+                out.push(self.resolve(label, &flat)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn resolve(
+        &self,
+        label: ConfigLabel,
+        flat: &IndexMap<String, Entry>,
+    ) -> Result<Resolved, ScenarioError> {
+        let mut root = Table::new();
+        for (key, entry) in flat {
+            insert_dotted(&mut root, key, entry.value.clone());
+        }
+        let mut doc = FileDoc::deserialize(Value::Table(root))
+            .map_err(|e| ScenarioError(format!("{}: {}", self.path.display(), e.message())))?;
+        let origins: IndexMap<String, Origin> = flat
+            .iter()
+            .map(|(k, e)| (k.clone(), e.origin.clone()))
+            .collect();
+        let at = |key: &str| origins.get(key).cloned().unwrap_or(Origin::Default);
+        let err = |key: &str, problem: String| self.error(&at(key), key, problem);
+        let missing = |key: &str| {
+            ScenarioError(format!(
+                "{}: missing required key `{key}`",
+                self.path.display()
+            ))
+        };
+
+        let name = doc.name.clone().ok_or_else(|| missing("name"))?;
+        if name.trim().is_empty() || name.contains(['/', '\\']) {
+            return Err(err(
+                "name",
+                "a name must be non-empty and hold no path separator".into(),
+            ));
+        }
+        let seed = *doc.seed.get_or_insert(0);
+        let sequences = doc.sequences.ok_or_else(|| missing("sequences"))?;
+        if sequences == 0 {
+            return Err(err("sequences", "must be at least 1".into()));
+        }
+        let gen_length = doc.gen_length.ok_or_else(|| missing("gen_length"))?;
+        if gen_length == 0 || gen_length > MAX_GEN_LENGTH {
+            return Err(err(
+                "gen_length",
+                format!("must be in 1..={MAX_GEN_LENGTH}, got {gen_length}"),
+            ));
+        }
+        let model = doc.model.get_or_insert_with(Default::default);
+        let decoder_doc = doc.decoder.get_or_insert_with(Default::default);
+        let decoder_kind = decoder_doc.kind.ok_or_else(|| missing("decoder.kind"))?;
+        let block = decoder_doc
+            .block_size
+            .ok_or_else(|| missing("decoder.block_size"))?;
+        if block == 0 {
+            return Err(err("decoder.block_size", "must be at least 1".into()));
+        }
+        if gen_length % block != 0 {
+            let lo = gen_length / block * block;
+            let hint = if lo > 0 {
+                format!("{lo} or {}", lo + block)
+            } else {
+                format!("{block}")
+            };
+            return Err(err("gen_length", format!(
+                "gen_length {gen_length} is not a multiple of decoder.block_size {block}; try {hint}"
+            )));
+        }
+        let unit = |key: &str, v: Option<f64>, default: f64| -> Result<f64, ScenarioError> {
+            let x = v.unwrap_or(default);
+            if (0.0..=1.0).contains(&x) {
+                Ok(x)
+            } else {
+                Err(err(key, format!("must be a number in [0, 1], got {x}")))
+            }
+        };
+        let add = unit("decoder.add_threshold", decoder_doc.add_threshold, 0.1)?;
+        let act = unit(
+            "decoder.activate_threshold",
+            decoder_doc.activate_threshold,
+            0.95,
+        )?;
+        let fill = unit("decoder.fill_threshold", decoder_doc.fill_threshold, 0.9)?;
+        let k = decoder_doc.k.unwrap_or(1);
+        if k == 0 {
+            return Err(err("decoder.k", "must be at least 1".into()));
+        }
+        let confidence = *decoder_doc.confidence.get_or_insert(ConfidenceKind::Prob);
+        let (block, blocks) = (block as usize, (gen_length / block) as usize);
+        let decoder = match decoder_kind {
+            DecoderKind::D2f => {
+                decoder_doc.add_threshold = Some(add);
+                decoder_doc.activate_threshold = Some(act);
+                decoder_doc.fill_threshold = Some(fill);
+                DecoderSpec::D2f(D2f {
+                    block_size: block,
+                    max_blocks: blocks,
+                    add_threshold: add,
+                    activate_threshold: act,
+                    fill_threshold: fill,
+                })
+            }
+            DecoderKind::Threshold => {
+                decoder_doc.fill_threshold = Some(fill);
+                DecoderSpec::SemiAr(SemiAr {
+                    block_size: block,
+                    blocks,
+                    rule: SemiArRule::Threshold(fill),
+                })
+            }
+            DecoderKind::Topk => {
+                decoder_doc.k = Some(k);
+                DecoderSpec::SemiAr(SemiAr {
+                    block_size: block,
+                    blocks,
+                    rule: SemiArRule::TopK(k as usize),
+                })
+            }
+        };
+        let search_doc = doc.search.get_or_insert_with(Default::default);
+        let search = match *search_doc.kind.get_or_insert(SearchKind::None) {
+            SearchKind::None => Search::None,
+            SearchKind::Lopa => {
+                let branches = *search_doc.branches.get_or_insert(0);
+                if branches > 4096 {
+                    return Err(err(
+                        "search.branches",
+                        format!("must be at most 4096, got {branches}"),
+                    ));
+                }
+                Search::Lopa {
+                    branches: branches as usize,
+                }
+            }
+        };
+
+        let model_kind = model.kind.ok_or_else(|| missing("model.kind"))?;
+        if model_kind != ModelKind::Markov {
+            return Err(err(
+                "model.kind",
+                format!(
+                    "model kind {:?} is not available in this version; use \"markov\"",
+                    model_kind
+                )
+                .to_lowercase(),
+            ));
+        }
+        let attention = *model.attention.get_or_insert(Attention::Full);
+        let source = match (&model.transitions, model.vocab_size) {
+            (Some(_), Some(_)) => {
+                return Err(err("model.vocab_size", "give either model.transitions (a CSV) or the generator's model.vocab_size, not both".into()))
+            }
+            (Some(path), None) => MarkovSource::Csv(self.dir.join(path)),
+            (None, Some(v)) => MarkovSource::Generated(self.chain_params(model, v, &err)?),
+            (None, None) => {
+                return Err(ScenarioError(format!(
+                    "{}: the Markov oracle needs `model.transitions` (a V x V CSV) or the generator's `model.vocab_size`",
+                    self.path.display()
+                )))
+            }
+        };
+        let prompts = match &model.prompts {
+            Some(list) if list.is_empty() || list.iter().any(Vec::is_empty) => {
+                return Err(err(
+                    "model.prompts",
+                    "must be a non-empty list of non-empty token lists, e.g. [[1, 2], [3]]".into(),
+                ))
+            }
+            Some(list) => Prompts::Explicit(list.clone()),
+            None => {
+                let len = *model.prompt_length.get_or_insert(1);
+                if len == 0 || len > MAX_GEN_LENGTH {
+                    return Err(err(
+                        "model.prompt_length",
+                        format!("must be in 1..={MAX_GEN_LENGTH}, got {len}"),
+                    ));
+                }
+                Prompts::Sampled(len as usize)
+            }
+        };
+        let cache_budget_mb = *model.cache_budget_mb.get_or_insert(2048);
+        let eos_token = model.eos_token;
+        let output = doc.output.get_or_insert_with(Default::default);
+        let trace_seq = *output.trace_seq.get_or_insert(0);
+        let config = Config {
+            name,
+            seed,
+            sequences: sequences as usize,
+            gen_length: gen_length as usize,
+            source,
+            eos_token,
+            attention,
+            prompts,
+            cache_budget_mb,
+            decoder,
+            search,
+            confidence,
+            output_dir: output.dir.clone(),
+            trace_seq: trace_seq as usize,
+        };
+        Ok(Resolved {
+            label,
+            config,
+            doc,
+            origins,
+        })
+    }
+
+    fn chain_params(
+        &self,
+        model: &mut super::doc::ModelDoc,
+        vocab: u64,
+        err: &dyn Fn(&str, String) -> ScenarioError,
+    ) -> Result<ChainParams, ScenarioError> {
+        if !(2..=4096).contains(&vocab) {
+            return Err(err(
+                "model.vocab_size",
+                format!("must be in 2..=4096, got {vocab}"),
+            ));
+        }
+        let in_unit = |key: &str, x: f64| {
+            if (0.0..=1.0).contains(&x) {
+                Ok(x)
+            } else {
+                Err(err(key, format!("must be a number in [0, 1], got {x}")))
+            }
+        };
+        let peakedness = *model.peakedness.get_or_insert(1.0);
+        if !(0.0..=100.0).contains(&peakedness) {
+            return Err(err(
+                "model.peakedness",
+                format!("must be a number in [0, 100], got {peakedness}"),
+            ));
+        }
+        let share = in_unit(
+            "model.deterministic_share",
+            *model.deterministic_share.get_or_insert(0.0),
+        )?;
+        let mass = in_unit(
+            "model.deterministic_mass",
+            *model.deterministic_mass.get_or_insert(0.99),
+        )?;
+        let hazard = in_unit("model.eos_hazard", *model.eos_hazard.get_or_insert(0.0))?;
+        if hazard >= 1.0 {
+            return Err(err(
+                "model.eos_hazard",
+                "must be below 1, or nothing but EOS is ever generated".into(),
+            ));
+        }
+        let support = *model.support.get_or_insert(vocab);
+        if support == 0 {
+            return Err(err("model.support", "must be at least 1".into()));
+        }
+        if let Some(e) = model.eos_token.filter(|&e| u64::from(e) >= vocab) {
+            return Err(err(
+                "model.eos_token",
+                format!("token {e} is outside the vocabulary 0..{vocab}"),
+            ));
+        }
+        Ok(ChainParams {
+            vocab_size: vocab as usize,
+            peakedness,
+            deterministic_share: share,
+            deterministic_mass: mass,
+            support: support as usize,
+            eos_token: model.eos_token,
+            eos_hazard: hazard,
+        })
+    }
+}
+
+/// Puts `value` at the dotted `key` of `root`, creating tables on the way.
+fn insert_dotted(root: &mut Table, key: &str, value: Value) {
+    let mut parts = key.split('.').peekable();
+    let mut table = root;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            table.insert(part.to_string(), value);
+            return;
+        }
+        let slot = table
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        if !slot.is_table() {
+            *slot = Value::Table(Table::new());
+        }
+        table = slot.as_table_mut().expect("just made a table");
+    }
+}
