@@ -1,0 +1,6 @@
+//! One integration-test binary (ripgrep style), so the suite links once.
+
+mod cli;
+mod golden;
+mod properties;
+mod util;
