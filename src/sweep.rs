@@ -26,14 +26,21 @@ pub fn run(
     setups: &[Setup],
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<DecodeRecord>>, SweepError> {
-    let tasks: Vec<(usize, usize)> = setups
+    // Task i is (config, seq) in row-major order; the offsets avoid materialising the list.
+    let offsets: Vec<usize> = setups
         .iter()
-        .enumerate()
-        .flat_map(|(c, s)| (0..s.sequences).map(move |q| (c, q)))
+        .scan(0, |acc, s| {
+            let start = *acc;
+            *acc += s.sequences;
+            Some(start)
+        })
         .collect();
-    let flat: Vec<DecodeRecord> = tasks
-        .par_iter()
-        .map_init(Workspace::default, |ws, &(config, seq)| {
+    let total: usize = setups.iter().map(|s| s.sequences).sum();
+    let flat: Vec<DecodeRecord> = (0..total)
+        .into_par_iter()
+        .map_init(Workspace::default, |ws, task| {
+            let config = offsets.partition_point(|&o| o <= task) - 1;
+            let seq = task - offsets[config];
             let record = setups[config].decode(seq, ws).map_err(|source| SweepError {
                 config,
                 seq,

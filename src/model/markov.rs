@@ -231,9 +231,11 @@ pub(crate) fn sample_chain(
     rng: &mut ChaCha8Rng,
 ) -> Vec<Token> {
     let v = t.nrows();
-    let starts = v - usize::from(eos.is_some_and(|e| (e as usize) < v));
+    let eos = eos.filter(|&e| (e as usize) < v);
+    let starts = v - usize::from(eos.is_some());
     let mut first = rng.random_range(0..starts.max(1)) as Token;
-    if eos.is_some_and(|e| first >= e) {
+    // Skip over EOS, unless EOS is the only token there is.
+    if starts > 0 && eos.is_some_and(|e| first >= e) {
         first += 1;
     }
     let mut out = vec![first];

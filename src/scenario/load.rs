@@ -181,6 +181,11 @@ pub fn flatten(table: Table) -> Vec<(String, Value)> {
 
 /// Checks that `key = value` is a known key of the right type.
 pub fn check_key(key: &str, value: &Value) -> Result<(), String> {
+    if ["model", "decoder", "search", "output"].contains(&key) {
+        return Err(format!(
+            "`{key}` is a table; set one of its keys instead, e.g. {key}.kind"
+        ));
+    }
     if !KEYS.contains(&key) {
         let section = key.split_once('.').map(|(s, _)| s);
         let siblings: Vec<&str> = KEYS

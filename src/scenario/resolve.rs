@@ -21,6 +21,9 @@ use crate::state::{Attention, ConfidenceKind, Token};
 /// Longest generation a scenario may ask for.
 const MAX_GEN_LENGTH: u64 = 1 << 16;
 
+/// Most sequences per configuration: every record is kept until the files are written.
+const MAX_SEQUENCES: u64 = 100_000_000;
+
 /// Where a Markov oracle's matrix comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MarkovSource {
@@ -186,8 +189,11 @@ impl Scenario {
         }
         let seed = *doc.seed.get_or_insert(0);
         let sequences = doc.sequences.ok_or_else(|| missing("sequences"))?;
-        if sequences == 0 {
-            return Err(err("sequences", "must be at least 1".into()));
+        if sequences == 0 || sequences > MAX_SEQUENCES {
+            return Err(err(
+                "sequences",
+                format!("must be in 1..={MAX_SEQUENCES}, got {sequences}"),
+            ));
         }
         let gen_length = doc.gen_length.ok_or_else(|| missing("gen_length"))?;
         if gen_length == 0 || gen_length > MAX_GEN_LENGTH {
@@ -213,7 +219,8 @@ impl Scenario {
                 format!("{block}")
             };
             return Err(err("gen_length", format!(
-                "gen_length {gen_length} is not a multiple of decoder.block_size {block}; try {hint}"
+                "gen_length {gen_length} is not a multiple of decoder.block_size {block} ({}); try {hint}",
+                self.locate(&at("decoder.block_size"))
             )));
         }
         let unit = |key: &str, v: Option<f64>, default: f64| -> Result<f64, ScenarioError> {
