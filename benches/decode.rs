@@ -6,7 +6,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lopa_sim::cli::prepare;
-use lopa_sim::search::Workspace;
+use lopa_sim::engine::Workspace;
 
 fn decode(c: &mut Criterion) {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paper-gsm8k.toml");

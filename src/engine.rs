@@ -7,8 +7,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::decoder::AnchorDecoder;
 use crate::model::ConfidenceModel;
-use crate::record::DecodeRecord;
-use crate::search::{self, RoundObserver, Search, Stalled, Workspace};
+use crate::record::{DecodeRecord, DecodeTrace, ProgressBins, TracedRound, TracedToken};
+use crate::search::{self, RoundEvent, RoundObserver, Search, Stalled};
+use crate::state::{Branch, MASK};
 use crate::state::{ConfidenceKind, Token};
 
 /// Where each sequence's prompt comes from (SPEC 2).
@@ -39,6 +40,31 @@ pub struct Setup {
     pub seed: u64,
     /// Sequences decoded.
     pub sequences: usize,
+}
+
+/// Buffers one thread reuses across decodes.
+#[derive(Default)]
+pub struct Workspace {
+    search: search::Workspace,
+    committed: Vec<u32>,
+}
+
+/// Counts the tokens each round commits, then passes the event on.
+struct Tally<'a> {
+    committed: &'a mut Vec<u32>,
+    inner: &'a mut dyn RoundObserver,
+}
+
+impl RoundObserver for Tally<'_> {
+    fn on_round(&mut self, e: &RoundEvent<'_>) {
+        self.committed
+            .push((e.filled.len() + usize::from(e.lookahead_position.is_some())) as u32);
+        self.inner.on_round(e);
+    }
+
+    fn on_finish(&mut self, branch: &Branch) {
+        self.inner.on_finish(branch);
+    }
 }
 
 /// The random stream of sequence `seq`: from the seed and `seq` alone, never the
@@ -74,6 +100,11 @@ impl Setup {
         observer: &mut dyn RoundObserver,
     ) -> Result<DecodeRecord, Stalled> {
         let prompt = self.prompt(seq);
+        ws.committed.clear();
+        let mut tally = Tally {
+            committed: &mut ws.committed,
+            inner: observer,
+        };
         let outcome = search::decode(
             self.model.as_ref(),
             self.decoder.as_ref(),
@@ -81,8 +112,8 @@ impl Setup {
             self.confidence,
             &prompt,
             self.max_rounds(),
-            ws,
-            observer,
+            &mut ws.search,
+            &mut tally,
         )?;
         let generated = outcome.branch.generated();
         let tokens = generated.len() as u64;
@@ -91,6 +122,11 @@ impl Setup {
             .iter()
             .position(|&t| Some(t) == eos)
             .map_or(tokens, |i| i as u64 + 1);
+        // A lookahead token that completed the decode counts to the last round.
+        let counted: u64 = ws.committed.iter().map(|&c| u64::from(c)).sum();
+        if let Some(last) = ws.committed.last_mut() {
+            *last += (tokens - counted.min(tokens)) as u32;
+        }
         Ok(DecodeRecord {
             rounds: outcome.rounds,
             tokens,
@@ -99,11 +135,83 @@ impl Setup {
             branch_tokens: outcome.branch_tokens,
             lookahead_wins: outcome.lookahead_wins,
             quality: self.model.quality(&prompt, generated),
+            bins: ProgressBins::from_rounds(&ws.committed, tokens),
         })
     }
 
     /// Decodes sequence `seq`.
     pub fn decode(&self, seq: usize, ws: &mut Workspace) -> Result<DecodeRecord, Stalled> {
         self.decode_observed(seq, ws, &mut search::NoObserver)
+    }
+}
+
+/// Records every round of one decode, for `trace.csv`, `tfo_map` and `lopa-sim trace`.
+#[derive(Default)]
+struct TraceRecorder {
+    trace: DecodeTrace,
+    prompt_len: usize,
+    /// The next round's lookahead tokens, as predicted when they were spawned.
+    pending: Vec<TracedToken>,
+}
+
+impl TraceRecorder {
+    fn token(&self, pos: usize, e: &RoundEvent<'_>) -> TracedToken {
+        let p = e.predictions[pos];
+        TracedToken {
+            position: pos - self.prompt_len,
+            token: p.token,
+            prob: p.prob,
+            confidence: p.conf,
+        }
+    }
+}
+
+impl RoundObserver for TraceRecorder {
+    fn on_round(&mut self, e: &RoundEvent<'_>) {
+        self.prompt_len = e.branch.prompt_len;
+        let lookahead = e.lookahead_position.and_then(|p| {
+            let p = p - self.prompt_len;
+            self.pending.iter().find(|t| t.position == p).cloned()
+        });
+        let filled = e.filled.iter().map(|&i| self.token(i, e)).collect();
+        self.pending = e.spawned.iter().map(|&i| self.token(i, e)).collect();
+        self.trace.rounds.push(TracedRound {
+            round: e.round,
+            scores: e.scores.to_vec(),
+            winner: e.winner,
+            lookahead,
+            filled,
+            positions: e.branch.tokens.len() - e.branch.prompt_len,
+        });
+    }
+
+    fn on_finish(&mut self, branch: &Branch) {
+        self.trace.positions = branch.tokens.len() - branch.prompt_len;
+        let prompt_len = branch.prompt_len;
+        self.trace.completion = self
+            .pending
+            .iter()
+            .find(|t| branch.tokens[t.position + prompt_len] != MASK)
+            .cloned();
+    }
+}
+
+impl Setup {
+    /// Decodes sequence `seq` and records every round.
+    pub fn trace(
+        &self,
+        seq: usize,
+        config: usize,
+        ws: &mut Workspace,
+    ) -> Result<(DecodeRecord, DecodeTrace), Stalled> {
+        let mut recorder = TraceRecorder::default();
+        let record = self.decode_observed(seq, ws, &mut recorder)?;
+        let trace = DecodeTrace {
+            config,
+            seq,
+            branches: self.search.lookahead_branches(),
+            ..recorder.trace
+        };
+        Ok((record, trace))
     }
 }

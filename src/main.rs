@@ -30,6 +30,25 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Redraw every figure and report.html of a results folder, without decoding again.
+    Plot {
+        /// The results folder a run wrote.
+        dir: PathBuf,
+    },
+    /// Decode one sequence of a one-configuration scenario and print one line per round.
+    Trace {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+        /// The sequence to decode.
+        #[arg(long, default_value_t = 0)]
+        seq: usize,
+        /// Override a key, e.g. --set 'sweep={}' --set search.branches=4.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Also write the rounds as JSON lines to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +66,23 @@ fn main() -> ExitCode {
             quiet,
         })
         .map(|_| ()),
+        Command::Plot { dir } => lopa_sim::results::render(&dir).map(|written| {
+            for path in written {
+                println!("{}", path.display());
+            }
+        }),
+        Command::Trace {
+            scenario,
+            seq,
+            sets,
+            json,
+        } => cli::trace(&cli::TraceOptions {
+            scenario,
+            seq,
+            sets,
+            json,
+        })
+        .map(|text| print!("{text}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

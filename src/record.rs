@@ -37,6 +37,95 @@ pub struct DecodeRecord {
     pub lookahead_wins: u64,
     /// The model's verdict on the output.
     pub quality: Quality,
+    /// Rounds and committed tokens by generation progress.
+    #[serde(skip)]
+    pub bins: ProgressBins,
+}
+
+/// Bins of generation progress per sequence: a round falls in the bin of the share of
+/// generated positions filled before it.
+pub const PROGRESS_BINS: usize = 20;
+
+/// Rounds and the tokens they committed, by generation progress. Integer totals, so
+/// summing over sequences in any order gives the same result.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgressBins {
+    /// Rounds that started in each bin.
+    pub rounds: [u64; PROGRESS_BINS],
+    /// Tokens committed by those rounds.
+    pub tokens: [u64; PROGRESS_BINS],
+}
+
+impl ProgressBins {
+    /// Bins one sequence's per-round commit counts, given its final token count.
+    pub fn from_rounds(committed: &[u32], tokens: u64) -> Self {
+        let mut bins = ProgressBins::default();
+        let mut before = 0u64;
+        for &c in committed {
+            let bin = (before * PROGRESS_BINS as u64)
+                .checked_div(tokens)
+                .map_or(0, |b| b.min(PROGRESS_BINS as u64 - 1) as usize);
+            bins.rounds[bin] += 1;
+            bins.tokens[bin] += u64::from(c);
+            before += u64::from(c);
+        }
+        bins
+    }
+
+    /// Adds another sequence's totals.
+    pub fn add(&mut self, other: &ProgressBins) {
+        for b in 0..PROGRESS_BINS {
+            self.rounds[b] += other.rounds[b];
+            self.tokens[b] += other.tokens[b];
+        }
+    }
+}
+
+/// One position committed during a traced decode.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TracedToken {
+    /// Generated position, from 0.
+    pub position: usize,
+    /// The token written.
+    pub token: u32,
+    /// Its top probability when it was predicted.
+    pub prob: f64,
+    /// Its confidence when it was predicted.
+    pub confidence: f64,
+}
+
+/// One round of a traced decode.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TracedRound {
+    /// Round number, from 1.
+    pub round: u64,
+    /// Every branch's score, lookahead branches first and the base last.
+    pub scores: Vec<f64>,
+    /// Index of the winner in `scores`.
+    pub winner: usize,
+    /// The winner's extra token, when the winner is a lookahead branch.
+    pub lookahead: Option<TracedToken>,
+    /// The anchor fill.
+    pub filled: Vec<TracedToken>,
+    /// Generated positions that exist after the round (d2f appends blocks over time).
+    pub positions: usize,
+}
+
+/// The full record of one decode, round by round.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DecodeTrace {
+    /// Configuration number.
+    pub config: usize,
+    /// Sequence number.
+    pub seq: usize,
+    /// Effective lookahead branches k.
+    pub branches: usize,
+    /// Every round.
+    pub rounds: Vec<TracedRound>,
+    /// A lookahead token that completed the decode without another forward pass.
+    pub completion: Option<TracedToken>,
+    /// Generated positions at the end.
+    pub positions: usize,
 }
 
 impl DecodeRecord {
@@ -55,6 +144,8 @@ pub struct ConfigLabel {
     pub case: Option<String>,
     /// Swept keys and their values, written as TOML reads them.
     pub swept: Vec<(String, String)>,
+    /// The effective number of lookahead branches k (0 without search).
+    pub branches: usize,
 }
 
 /// All decodes of one configuration, in sequence order.

@@ -4,9 +4,9 @@
 
 use rayon::prelude::*;
 
-use crate::engine::Setup;
+use crate::engine::{Setup, Workspace};
 use crate::record::DecodeRecord;
-use crate::search::{Stalled, Workspace};
+use crate::search::Stalled;
 
 /// A decode that failed inside a sweep.
 #[derive(Debug, thiserror::Error)]

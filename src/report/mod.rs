@@ -5,17 +5,23 @@
 //! filesystem except [`write_atomic`], so every format can be tested in memory.
 
 mod columns;
+pub mod html;
+pub mod rounds_csv;
 pub mod runs_csv;
 pub mod summary;
 pub mod summary_csv;
 pub mod summary_json;
 pub mod table;
+pub mod trace_csv;
 
+pub use html::report_html;
+pub use rounds_csv::rounds_csv;
 pub use runs_csv::{float_cell, runs_csv};
 pub use summary::{summarize, Summary};
 pub use summary_csv::summary_csv;
 pub use summary_json::summary_json;
 pub use table::table;
+pub use trace_csv::trace_csv;
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -74,6 +80,7 @@ pub(crate) mod test_data {
                 matches_greedy: Some(greedy),
                 ..Quality::default()
             },
+            bins: Default::default(),
         };
         vec![
             ConfigRuns {
@@ -84,6 +91,7 @@ pub(crate) mod test_data {
                         ("search.branches".into(), "2".into()),
                         ("decoder.fill_threshold".into(), "0.8".into()),
                     ],
+                    branches: 2,
                 },
                 records: vec![
                     markov(4, 8, 6, 10, 40, 1, 0, -4.286849186324321, true),
@@ -98,6 +106,7 @@ pub(crate) mod test_data {
                         ("search.branches".into(), "4".into()),
                         ("decoder.fill_threshold".into(), "1.0".into()),
                     ],
+                    branches: 4,
                 },
                 records: vec![DecodeRecord {
                     rounds: 3,
@@ -111,6 +120,7 @@ pub(crate) mod test_data {
                         token_errors: Some(2),
                         ..Quality::default()
                     },
+                    bins: Default::default(),
                 }],
             },
         ]

@@ -6,6 +6,7 @@ use crate::report::runs_csv::float_cell;
 use crate::report::summary::Summary;
 
 /// The [`Summary`] columns after the label columns: the SPEC's, then the quality extras.
+/// A last `branches` column holds the effective k, which the figures put on their x axis.
 pub const SUMMARY_COLUMNS: [&str; 13] = [
     "sequences",
     "tpf",
@@ -53,12 +54,14 @@ pub fn summary_csv(runs: &[ConfigRuns], summaries: &[Summary]) -> Result<Vec<u8>
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = std::iter::once("config".to_string())
         .chain(labels.headers())
-        .chain(SUMMARY_COLUMNS.iter().map(|c| c.to_string()));
+        .chain(SUMMARY_COLUMNS.iter().map(|c| c.to_string()))
+        .chain(std::iter::once("branches".to_string()));
     w.write_record(header)?;
     for (config, summary) in runs.iter().zip(summaries) {
         let row = std::iter::once(config.label.index.to_string())
             .chain(labels.cells(&config.label))
-            .chain(summary_cells(summary));
+            .chain(summary_cells(summary))
+            .chain(std::iter::once(config.label.branches.to_string()));
         w.write_record(row)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -82,7 +85,7 @@ mod tests {
             "config,case,search.branches,decoder.fill_threshold,sequences,tpf,tpf_mean,\
              tpf_ci95,content_tpf,rounds_mean,lookahead_win_rate,invalid_per_1k,\
              branch_tokens_per_token,greedy_match_rate,log_likelihood_mean,\
-             plan_consistent_rate,token_errors_per_1k"
+             plan_consistent_rate,token_errors_per_1k,branches"
         );
         // The CI cell comes from statrs' t quantile, so it is checked numerically instead.
         let cells: Vec<&str> = lines[1].split(',').collect();
@@ -93,11 +96,11 @@ mod tests {
         assert_eq!(
             without_ci.join(","),
             "0,,2,0.8,2,1.7777777777777777,1.8,1.5555555555555556,4.5,\
-             0.3333333333333333,62.5,5.5,0.5,-5.893424593162161,,"
+             0.3333333333333333,62.5,5.5,0.5,-5.893424593162161,,,2"
         );
         assert_eq!(
             lines[2],
-            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666"
+            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666,4"
         );
     }
 
@@ -108,7 +111,7 @@ mod tests {
         let text = String::from_utf8(summary_csv(&runs, &sums).unwrap()).unwrap();
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,"
+            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,,0"
         );
         assert!(!text.contains("NaN"));
     }

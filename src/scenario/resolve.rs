@@ -149,6 +149,7 @@ impl Scenario {
                     index: out.len(),
                     case: case.map(|c| self.cases[c].name.clone()),
                     swept,
+                    branches: 0,
                 };
                 out.push(self.resolve(label, &flat)?);
             }
@@ -354,6 +355,10 @@ impl Scenario {
             confidence,
             output_dir: output.dir.clone(),
             trace_seq: trace_seq as usize,
+        };
+        let label = ConfigLabel {
+            branches: config.search.lookahead_branches(),
+            ..label
         };
         Ok(Resolved {
             label,

@@ -70,6 +70,7 @@ pub fn decode(
             }
         }
         if let Some(c) = complete {
+            observer.on_finish(&ws.live[c]);
             out.branch = std::mem::take(&mut ws.live[c]);
             return Ok(out);
         }
@@ -115,6 +116,10 @@ pub fn decode(
         for &i in &ws.fill {
             winner.commit(i, preds[i].token, eos);
         }
+        // 6. Spawn: the top-k masked positions of the base's window, by the winner's conf.
+        decoder.window(winner, &mut ws.window);
+        let take = k.min(ws.window.len());
+        top_k_by_confidence(&mut ws.window, take, preds);
         observer.on_round(&RoundEvent {
             round: out.rounds,
             scores: &ws.scores[..n_live],
@@ -123,12 +128,9 @@ pub fn decode(
             filled: &ws.fill,
             branch: winner,
             predictions: preds,
+            spawned: &ws.window[..take],
         });
 
-        // 6. Spawn: the top-k masked positions of the base's window, by the winner's conf.
-        decoder.window(winner, &mut ws.window);
-        let take = k.min(ws.window.len());
-        top_k_by_confidence(&mut ws.window, take, preds);
         for j in 0..take {
             let p = ws.window[j];
             ws.next[j].clone_from(winner);

@@ -63,12 +63,17 @@ pub struct RoundEvent<'a> {
     pub branch: &'a Branch,
     /// The winner's predictions from this round's verification pass.
     pub predictions: &'a [Prediction],
+    /// Extra-token positions of the next round's lookahead branches, in branch order.
+    pub spawned: &'a [usize],
 }
 
 /// Watches a decode round by round (traces, per-round statistics).
 pub trait RoundObserver {
     /// Called once per forward pass, after the winner's fill.
     fn on_round(&mut self, event: &RoundEvent<'_>);
+
+    /// Called once with the complete branch that ended the decode.
+    fn on_finish(&mut self, _branch: &Branch) {}
 }
 
 /// An observer that ignores everything.

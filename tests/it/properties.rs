@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use lopa_sim::decoder::{AnchorDecoder, D2f, SemiAr, SemiArRule};
-use lopa_sim::engine::{Prompts, Setup};
+use lopa_sim::engine::{Prompts, Setup, Workspace};
 use lopa_sim::model::MarkovOracle;
-use lopa_sim::search::{RoundEvent, RoundObserver, Search, Workspace};
+use lopa_sim::search::{RoundEvent, RoundObserver, Search};
 use lopa_sim::state::{Attention, ConfidenceKind};
 use ndarray::Array2;
 use proptest::prelude::*;

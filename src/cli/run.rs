@@ -1,19 +1,18 @@
-//! The commands behind the binary: everything that touches files and the terminal.
-//! `main.rs` only parses arguments into these options and reports errors.
+//! `lopa-sim run`: decode every configuration, write the result files and figures.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
+use crate::engine::Workspace;
 use crate::record::ConfigRuns;
 use crate::report::{self, write_atomic};
 use crate::scenario::{self, Resolved, Scenario};
-use crate::sweep;
+use crate::{results, sweep};
+
+use super::progress::Progress;
 
 /// Options of `lopa-sim run`.
 #[derive(Clone, Debug, Default)]
@@ -89,6 +88,18 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         &resolved_json,
     )?;
     write("summary.json", &json)?;
+    write("rounds.csv", &report::rounds_csv(&runs)?)?;
+    let mut traces = Vec::new();
+    let mut ws = Workspace::default();
+    for config in traced_configs(&runs) {
+        let seq = resolved[config].config.trace_seq;
+        let (_, trace) = setups[config]
+            .trace(seq, config, &mut ws)
+            .with_context(|| format!("tracing configuration {config}, sequence {seq}"))?;
+        traces.push(trace);
+    }
+    write("trace.csv", &report::trace_csv(&traces)?)?;
+    results::render(&dir)?;
     if !opts.quiet {
         print!("{}", report::table(&runs, &summaries));
         println!("results in {}", dir.display());
@@ -129,43 +140,29 @@ fn scenario_json(s: &Scenario, sets: &[String]) -> Result<serde_json::Value> {
     }))
 }
 
-/// A progress bar that appears only on a terminal, and only once a run has lasted a second.
-struct Progress {
-    bar: ProgressBar,
-    start: Instant,
-    enabled: bool,
-    shown: AtomicBool,
-}
-
-impl Progress {
-    fn new(total: u64, enabled: bool) -> Self {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {elapsed} (eta {eta})")
-        {
-            bar.set_style(style);
-        }
-        Progress {
-            bar,
-            start: Instant::now(),
-            enabled,
-            shown: AtomicBool::new(false),
-        }
-    }
-
-    fn tick(&self) {
-        self.bar.inc(1);
-        if self.enabled
-            && self.start.elapsed() > Duration::from_secs(1)
-            && !self.shown.swap(true, Ordering::Relaxed)
-        {
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    }
-
-    fn finish(&self) {
-        if self.shown.load(Ordering::Relaxed) {
-            self.bar.finish_and_clear();
-        }
+/// The `tfo_map` panels: the first configuration with k = 0, and the configuration with the
+/// largest k among those whose case and other swept keys sit at their first values.
+fn traced_configs(runs: &[ConfigRuns]) -> Vec<usize> {
+    let first = &runs[0].label;
+    let baseline = runs.iter().position(|r| r.label.branches == 0).unwrap_or(0);
+    let others_first = |l: &crate::record::ConfigLabel| {
+        l.case == first.case
+            && l.swept
+                .iter()
+                .zip(&first.swept)
+                .all(|((k, v), (_, v0))| k == "search.branches" || v == v0)
+    };
+    let widest = runs
+        .iter()
+        .filter(|r| others_first(&r.label))
+        .fold(None::<&ConfigRuns>, |best, r| match best {
+            Some(b) if b.label.branches >= r.label.branches => Some(b),
+            _ => Some(r),
+        })
+        .map_or(0, |r| r.label.index);
+    if widest == baseline {
+        vec![baseline]
+    } else {
+        vec![baseline, widest]
     }
 }

@@ -1,0 +1,149 @@
+//! `lopa-sim trace`: one sequence of one configuration, one line per round.
+//!
+//! Glyphs per generated position: `.` masked, `-` not appended yet (d2f adds blocks over
+//! time), `=` committed in an earlier round, `#` committed this round by the anchor fill,
+//! `L` committed this round as the winning lookahead branch's extra token, and `+` a
+//! lookahead token that completed the decode without another forward pass (last line only).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+use super::run::prepare;
+use crate::engine::Workspace;
+use crate::record::{DecodeRecord, DecodeTrace, TracedRound};
+use crate::report::write_atomic;
+
+/// Options of `lopa-sim trace`.
+#[derive(Clone, Debug, Default)]
+pub struct TraceOptions {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The sequence to decode.
+    pub seq: usize,
+    /// `KEY=VALUE` overrides.
+    pub sets: Vec<String>,
+    /// Also write JSON lines here.
+    pub json: Option<PathBuf>,
+}
+
+/// Decodes one sequence and returns the text to print.
+pub fn trace(opts: &TraceOptions) -> Result<String> {
+    let (scenario, resolved) = prepare(&opts.scenario, &opts.sets)?;
+    if resolved.len() != 1 {
+        let swept: Vec<&str> = scenario.sweep.keys().map(String::as_str).collect();
+        bail!(
+            "{}: trace needs exactly one configuration, but this scenario has {} \
+             (swept keys: [{}], cases: {}). Pick one with --set, e.g. --set 'sweep={{}}' \
+             --set search.branches=4",
+            opts.scenario.display(),
+            resolved.len(),
+            swept.join(", "),
+            scenario.cases.len()
+        );
+    }
+    let setup = scenario.setups(&resolved)?.remove(0);
+    let (record, trace) = setup
+        .trace(opts.seq, 0, &mut Workspace::default())
+        .with_context(|| format!("sequence {}", opts.seq))?;
+    if let Some(path) = &opts.json {
+        write_atomic(path, json_lines(&trace)?.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(render(&trace, &record, setup.gen_length))
+}
+
+fn render(trace: &DecodeTrace, record: &DecodeRecord, gen_length: usize) -> String {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Cell {
+        Masked,
+        Earlier,
+    }
+    let mut cells = vec![Cell::Masked; gen_length];
+    let mut out = String::new();
+    let last = trace.rounds.len();
+    for (i, r) in trace.rounds.iter().enumerate() {
+        let mut glyphs: Vec<char> = (0..gen_length)
+            .map(|p| match cells[p] {
+                Cell::Earlier => '=',
+                Cell::Masked if p < r.positions => '.',
+                Cell::Masked => '-',
+            })
+            .collect();
+        for t in &r.filled {
+            glyphs[t.position] = '#';
+            cells[t.position] = Cell::Earlier;
+        }
+        if let Some(t) = &r.lookahead {
+            glyphs[t.position] = 'L';
+            cells[t.position] = Cell::Earlier;
+        }
+        if i + 1 == last {
+            if let Some(t) = &trace.completion {
+                glyphs[t.position] = '+';
+            }
+        }
+        let glyphs: String = glyphs.into_iter().collect();
+        let _ = writeln!(out, "round {:>3} |{glyphs}| {}", r.round, describe(r));
+    }
+    let _ = writeln!(
+        out,
+        "done: {} tokens in {} rounds (TPF {:.2}), {} lookahead wins, {} content tokens",
+        record.tokens,
+        record.rounds,
+        record.tpf(),
+        record.lookahead_wins,
+        record.content_tokens
+    );
+    out
+}
+
+/// The winner and every branch's score; the winner's score is starred.
+fn describe(r: &TracedRound) -> String {
+    let base = r.scores.len() - 1;
+    let winner = if r.winner == base {
+        "base".to_string()
+    } else {
+        format!("lookahead {}", r.winner + 1)
+    };
+    let scores: Vec<String> = r
+        .scores
+        .iter()
+        .enumerate()
+        .map(|(b, s)| {
+            let name = if b == base {
+                "base".to_string()
+            } else {
+                format!("L{}", b + 1)
+            };
+            let star = if b == r.winner { "*" } else { "" };
+            format!("{star}{name}={s:.4}")
+        })
+        .collect();
+    format!("winner={winner} scores: {}", scores.join(" "))
+}
+
+fn json_lines(trace: &DecodeTrace) -> Result<String> {
+    let mut out = String::new();
+    let last = trace.rounds.len();
+    for (i, r) in trace.rounds.iter().enumerate() {
+        let base = r.scores.len() - 1;
+        let mut line = json!({
+            "round": r.round,
+            "filled": r.filled,
+            "lookahead": r.lookahead,
+            "scores": r.scores,
+            "winner": r.winner,
+            "winner_kind": if r.winner == base { "base" } else { "lookahead" },
+            "positions": r.positions,
+        });
+        if i + 1 == last {
+            line["completion"] = serde_json::to_value(&trace.completion)?;
+        }
+        out.push_str(&serde_json::to_string(&line)?);
+        out.push('\n');
+    }
+    Ok(out)
+}

@@ -1,0 +1,123 @@
+//! What the figures draw: plain data read back from a results folder, so that `run` and
+//! `plot DIR` render from the very same numbers.
+
+/// One configuration, from `summary.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigPoint {
+    /// Configuration number.
+    pub config: usize,
+    /// Case name, when the scenario has cases.
+    pub case: Option<String>,
+    /// Swept keys and their values, as written in the CSV.
+    pub swept: Vec<(String, String)>,
+    /// The effective number of lookahead branches k (0 for search "none").
+    pub branches: usize,
+    /// sum(tokens) / sum(rounds).
+    pub tpf: f64,
+    /// Mean per-sequence TPF.
+    pub tpf_mean: f64,
+    /// 95% half-width of `tpf_mean`.
+    pub tpf_ci95: f64,
+    /// Invalid transitions per 1000 tokens, if the model defines them.
+    pub invalid_per_1k: Option<f64>,
+    /// Share of sequences equal to the greedy continuation, if defined.
+    pub greedy_match_rate: Option<f64>,
+    /// Positions processed per generated token.
+    pub branch_tokens_per_token: f64,
+}
+
+impl ConfigPoint {
+    /// The swept values other than `search.branches`, plus the case: what tells apart the
+    /// lines of a figure whose x axis is k.
+    pub fn series_key(&self) -> String {
+        let mut parts: Vec<String> = self.case.iter().cloned().collect();
+        parts.extend(
+            self.swept
+                .iter()
+                .filter(|(k, _)| k != "search.branches")
+                .map(|(k, v)| format!("{k}={v}")),
+        );
+        parts.join(", ")
+    }
+
+    /// A short name for legends: case and every swept value.
+    pub fn label(&self) -> String {
+        let mut parts: Vec<String> = self.case.iter().cloned().collect();
+        parts.extend(self.swept.iter().map(|(k, v)| format!("{k}={v}")));
+        if parts.is_empty() {
+            format!("config {}", self.config)
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Per-round totals of one configuration in one bin of generation progress, from
+/// `rounds.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgressBin {
+    /// Configuration number.
+    pub config: usize,
+    /// Bin index, 0..bins.
+    pub bin: usize,
+    /// Lower edge of the bin, as a share of the generated positions filled before a round.
+    pub lo: f64,
+    /// Upper edge.
+    pub hi: f64,
+    /// Rounds that started in this bin, over all sequences.
+    pub rounds: u64,
+    /// Tokens those rounds committed.
+    pub tokens: u64,
+}
+
+/// How a traced position was committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// By the anchor fill.
+    Anchor,
+    /// As the extra token of a winning lookahead branch.
+    Lookahead,
+    /// As the extra token of a lookahead branch that completed the decode (no forward pass).
+    Completion,
+}
+
+/// One committed position of a traced sequence, from `trace.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceCell {
+    /// Generated position, from 0.
+    pub position: usize,
+    /// Round it was committed in, from 1 (a completion counts to the last round).
+    pub round: u64,
+    /// How.
+    pub via: Via,
+}
+
+/// The full decode of one sequence in one configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// Configuration number.
+    pub config: usize,
+    /// Sequence number.
+    pub seq: usize,
+    /// Effective k.
+    pub branches: usize,
+    /// Forward passes.
+    pub rounds: u64,
+    /// Generated positions at the end (= tokens).
+    pub positions: usize,
+    /// Every committed position, in commit order.
+    pub cells: Vec<TraceCell>,
+}
+
+/// Everything the figures need.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PlotData {
+    /// Scenario name, for titles.
+    pub name: String,
+    /// One per configuration, in order.
+    pub configs: Vec<ConfigPoint>,
+    /// Per configuration, `bins` consecutive entries.
+    pub bins: Vec<ProgressBin>,
+    /// The `tfo_map` panels: the first k = 0 configuration, then the largest k (at most 2).
+    pub traces: Vec<Trace>,
+}

@@ -1,0 +1,441 @@
+//! Figures.
+//!
+//! [`render_all`] draws every figure of [`FIGURES`] from a [`data::PlotData`] into a folder,
+//! as a 1600 x 1000 PNG and an SVG of the same size. Text is drawn with DejaVu Sans,
+//! embedded in the binary and registered by [`register_font`], so no system font (and no
+//! fontconfig) is needed. The same data always gives byte-identical files.
+//!
+//! Each figure has its own module, with one drawing function generic over the plotters
+//! backend, so that the PNG and the SVG come from the same code:
+//! - `tpf_vs_branches` (`tpf.rs`): TPF against k, per series, with 95% bands and speed-ups
+//!   over the k = 0 baseline;
+//! - `quality_vs_tpf` (`quality.rs`): invalid transitions and greedy match rate against TPF;
+//! - `tokens_per_round` (`rounds.rs`): tokens per round over the generation progress;
+//! - `tfo_map` (`tfo.rs`): the token filling order of up to two traced sequences;
+//! - `compute_vs_tpf` (`compute.rs`): positions processed per token against TPF.
+
+pub mod data;
+
+mod common;
+mod compute;
+mod marks;
+mod quality;
+mod rounds;
+mod tfo;
+mod tpf;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use data::PlotData;
+
+/// Width and height of every figure, in pixels.
+const SIZE: (u32, u32) = (1600, 1000);
+
+/// The embedded font (DejaVu Sans; licence in `assets/DejaVuSans-LICENSE.txt`).
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// Names of the figures [`render_all`] writes, each as `NAME.png` and `NAME.svg`.
+pub const FIGURES: [&str; 5] = [
+    "tpf_vs_branches",
+    "quality_vs_tpf",
+    "tokens_per_round",
+    "tfo_map",
+    "compute_vs_tpf",
+];
+
+/// Why a figure could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The embedded font could not be registered.
+    #[error("cannot register the embedded font: {message}")]
+    Font {
+        /// What went wrong.
+        message: String,
+    },
+    /// Drawing or encoding a figure failed.
+    #[error("cannot render figure {figure} to {}: {message}", path.display())]
+    Render {
+        /// Figure name, one of [`FIGURES`].
+        figure: String,
+        /// The file that was not written.
+        path: PathBuf,
+        /// The plotters error.
+        message: String,
+    },
+    /// A file system operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Registers the embedded DejaVu Sans as plotters' "sans-serif" font. Only the first call
+/// does the work; later calls return its outcome. Thread-safe.
+pub fn register_font() -> Result<(), PlotError> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font("sans-serif", FontStyle::Normal, FONT_BYTES)
+                .map_err(|_| "the embedded DejaVuSans.ttf is not a valid font".to_string())
+        })
+        .clone()
+        .map_err(|message| PlotError::Font { message })
+}
+
+/// Renders every figure of [`FIGURES`] into `dir` (created if needed) as `NAME.png` and
+/// `NAME.svg`, 1600 x 1000 pixels each, and returns the paths written, in order.
+///
+/// Each file is written under a temporary name in `dir` and renamed when complete, so a
+/// failure never leaves a partial or blank figure behind; the first failure stops the run.
+pub fn render_all(data: &PlotData, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    register_font()?;
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::with_capacity(2 * FIGURES.len());
+    for name in FIGURES {
+        for ext in ["png", "svg"] {
+            let path = dir.join(format!("{name}.{ext}"));
+            // The PNG encoder picks the format from the extension: keep it last.
+            let tmp = dir.join(format!(".{name}.partial.{ext}"));
+            let rendered = if ext == "png" {
+                draw_figure(name, data, BitMapBackend::new(&tmp, SIZE))
+            } else {
+                draw_figure(name, data, SVGBackend::new(&tmp, SIZE))
+            };
+            if let Err(message) = rendered {
+                // The backend writes what it has when dropped: remove it.
+                let _ = std::fs::remove_file(&tmp);
+                return Err(PlotError::Render {
+                    figure: name.to_string(),
+                    path,
+                    message,
+                });
+            }
+            if let Err(source) = std::fs::rename(&tmp, &path) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(PlotError::Io { path, source });
+            }
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Draws figure `name` on `backend` and writes it out.
+fn draw_figure<DB: DrawingBackend>(name: &str, data: &PlotData, backend: DB) -> Result<(), String> {
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(common::err)?;
+    draw(name, &root, data)?;
+    root.present().map_err(common::err)
+}
+
+/// Draws figure `name` on `root`, whatever the backend.
+fn draw<DB: DrawingBackend>(
+    name: &str,
+    root: &DrawingArea<DB, Shift>,
+    data: &PlotData,
+) -> Result<(), String> {
+    match name {
+        "tpf_vs_branches" => tpf::draw(root, data),
+        "quality_vs_tpf" => quality::draw(root, data),
+        "tokens_per_round" => rounds::draw(root, data),
+        "tfo_map" => tfo::draw(root, data),
+        "compute_vs_tpf" => compute::draw(root, data),
+        _ => Err(format!("unknown figure {name:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data::{ConfigPoint, ProgressBin, Trace, TraceCell, Via};
+    use super::*;
+
+    fn config(config: usize, noise: &str, k: usize, tpf: f64) -> ConfigPoint {
+        ConfigPoint {
+            config,
+            case: None,
+            swept: vec![
+                ("model.noise".to_string(), noise.to_string()),
+                ("search.branches".to_string(), k.to_string()),
+            ],
+            branches: k,
+            tpf,
+            tpf_mean: tpf * 1.01,
+            tpf_ci95: 0.15 * tpf,
+            invalid_per_1k: Some(2.0 + tpf),
+            greedy_match_rate: Some((1.1 - tpf / 8.0).clamp(0.0, 1.0)),
+            branch_tokens_per_token: 1.0 + k as f64 * 0.6 / tpf,
+        }
+    }
+
+    fn trace(config: usize, k: usize, positions: usize, per_round: usize) -> Trace {
+        // Mostly left to right, scrambled within blocks of 8.
+        let mut order: Vec<usize> = (0..positions).collect();
+        order.sort_by_key(|p| (p / 8, (p * 5) % 8));
+        let mut cells = Vec::new();
+        for (r, chunk) in order.chunks(per_round).enumerate() {
+            for (j, &position) in chunk.iter().enumerate() {
+                let via = if k > 0 && j + 1 == per_round {
+                    Via::Lookahead
+                } else {
+                    Via::Anchor
+                };
+                cells.push(TraceCell {
+                    position,
+                    round: r as u64 + 1,
+                    via,
+                });
+            }
+        }
+        if let (Some(last), true) = (cells.last_mut(), k > 0) {
+            last.via = Via::Completion;
+        }
+        let rounds = positions.div_ceil(per_round) as u64;
+        Trace {
+            config,
+            seq: 3,
+            branches: k,
+            rounds,
+            positions,
+            cells,
+        }
+    }
+
+    fn sample() -> PlotData {
+        let mut configs = Vec::new();
+        let mut bins = Vec::new();
+        let mut id = 0;
+        for (noise, scale) in [("0.1", 1.0), ("0.3", 0.8)] {
+            for (k, tpf) in [(0, 1.4), (2, 2.9), (4, 4.1)] {
+                configs.push(config(id, noise, k, tpf * scale));
+                for bin in 0..10 {
+                    let lo = bin as f64 / 10.0;
+                    bins.push(ProgressBin {
+                        config: id,
+                        bin,
+                        lo,
+                        hi: lo + 0.1,
+                        rounds: if bin == 9 && k == 4 { 0 } else { 40 },
+                        tokens: (40.0 * tpf * scale * (0.6 + lo)) as u64,
+                    });
+                }
+                id += 1;
+            }
+        }
+        PlotData {
+            name: "unit-sample".to_string(),
+            configs,
+            bins,
+            traces: vec![trace(0, 0, 48, 1), trace(2, 4, 48, 4)],
+        }
+    }
+
+    /// Three series with cases and long keys, six values of k, 256-position traces.
+    fn large() -> PlotData {
+        let mut data = PlotData {
+            name: "large-sweep".to_string(),
+            ..PlotData::default()
+        };
+        let mut id = 0;
+        for (case, scale) in [("easy", 1.0), ("medium", 0.85), ("hard", 0.7)] {
+            for k in [0usize, 1, 2, 4, 8, 16] {
+                let mut p = config(id, "0.25", k, scale * (1.3 + (k as f64 + 1.0).ln() * 1.1));
+                p.case = Some(case.to_string());
+                p.swept
+                    .push(("model.temperature".to_string(), "0.7".to_string()));
+                data.configs.push(p);
+                for bin in 0..20 {
+                    let lo = bin as f64 / 20.0;
+                    data.bins.push(ProgressBin {
+                        config: id,
+                        bin,
+                        lo,
+                        hi: lo + 0.05,
+                        rounds: 100,
+                        tokens: (100.0 * scale * (1.0 + k as f64 * 0.3) * (0.5 + lo)) as u64,
+                    });
+                }
+                id += 1;
+            }
+        }
+        data.traces = vec![trace(0, 0, 256, 2), trace(5, 16, 256, 7)];
+        data
+    }
+
+    fn expected_texts(name: &str) -> Vec<&'static str> {
+        match name {
+            "tpf_vs_branches" => vec![tpf::X_DESC, tpf::Y_DESC, "k = 0 baseline"],
+            "quality_vs_tpf" => vec![quality::X_DESC, quality::Y_INVALID, quality::Y_GREEDY],
+            "tokens_per_round" => vec![rounds::X_DESC, rounds::Y_DESC],
+            "tfo_map" => vec![tfo::X_DESC, tfo::Y_DESC, "anchor fill", "lookahead token"],
+            "compute_vs_tpf" => vec![compute::X_DESC, compute::Y_DESC],
+            _ => unreachable!(),
+        }
+    }
+
+    fn check_png(path: &Path) {
+        let img = image::open(path).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), SIZE, "{}", path.display());
+        let bg = *img.get_pixel(0, 0);
+        let differ = img.pixels().filter(|p| **p != bg).count();
+        let share = differ as f64 / (SIZE.0 * SIZE.1) as f64;
+        assert!(
+            share > 0.03,
+            "{}: only {share} of pixels drawn",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn renders_every_figure_with_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = sample();
+        let paths = render_all(&data, dir.path()).unwrap();
+        assert_eq!(paths.len(), 2 * FIGURES.len());
+        for name in FIGURES {
+            check_png(&dir.path().join(format!("{name}.png")));
+            let svg = std::fs::read_to_string(dir.path().join(format!("{name}.svg"))).unwrap();
+            assert!(svg.contains("unit-sample"), "{name}: no title");
+            for text in expected_texts(name) {
+                assert!(svg.contains(text), "{name}: missing {text:?}");
+            }
+        }
+        let svg = std::fs::read_to_string(dir.path().join("tpf_vs_branches.svg")).unwrap();
+        assert!(svg.contains("1.00x") && svg.contains("model.noise=0.3"));
+        let svg = std::fs::read_to_string(dir.path().join("tfo_map.svg")).unwrap();
+        assert!(svg.contains("k = 4 (config 2, seq 3, 12 rounds)"), "{svg}");
+        // Nothing but the figures is left in the folder.
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2 * FIGURES.len(), "{names:?}");
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let data = sample();
+        let pa = render_all(&data, a.path()).unwrap();
+        let pb = render_all(&data, b.path()).unwrap();
+        for (x, y) in pa.iter().zip(&pb) {
+            assert_eq!(x.file_name(), y.file_name());
+            assert!(
+                std::fs::read(x).unwrap() == std::fs::read(y).unwrap(),
+                "{}",
+                x.display()
+            );
+        }
+    }
+
+    #[test]
+    fn degenerate_data_renders() {
+        let mut one = config(0, "0.1", 3, 2.0);
+        one.swept.clear();
+        one.invalid_per_1k = None;
+        one.greedy_match_rate = None;
+        one.tpf_ci95 = 0.0;
+        let data = PlotData {
+            name: String::new(),
+            configs: vec![one.clone()],
+            bins: vec![],
+            traces: vec![],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        render_all(&data, dir.path()).unwrap();
+        for name in FIGURES {
+            check_png(&dir.path().join(format!("{name}.png")));
+        }
+        let svg = std::fs::read_to_string(dir.path().join("quality_vs_tpf.svg")).unwrap();
+        assert!(svg.contains("not defined by this model"));
+        let svg = std::fs::read_to_string(dir.path().join("tfo_map.svg")).unwrap();
+        assert!(svg.contains("no trace recorded"));
+
+        // Non-finite values (never produced, but guarded against).
+        let mut nan = config(1, "0.2", 0, f64::NAN);
+        nan.tpf_ci95 = f64::INFINITY;
+        nan.invalid_per_1k = Some(f64::NAN);
+        nan.branch_tokens_per_token = f64::NAN;
+        let data = PlotData {
+            name: "nan".into(),
+            configs: vec![nan, config(2, "0.2", 2, 2.5)],
+            ..PlotData::default()
+        };
+        render_all(&data, &dir.path().join("nan")).unwrap();
+
+        // Equal values, a single trace with a single round, an empty configuration list.
+        let mut two = one.clone();
+        two.config = 1;
+        let single = Trace {
+            config: 0,
+            seq: 0,
+            branches: 0,
+            rounds: 1,
+            positions: 1,
+            cells: vec![TraceCell {
+                position: 0,
+                round: 1,
+                via: Via::Completion,
+            }],
+        };
+        for data in [
+            PlotData {
+                name: "flat".into(),
+                configs: vec![one, two],
+                bins: vec![],
+                traces: vec![single],
+            },
+            PlotData::default(),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            render_all(&data, dir.path()).unwrap();
+        }
+    }
+
+    #[test]
+    fn unusable_folder_is_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(matches!(
+            render_all(&PlotData::default(), &file),
+            Err(PlotError::Io { .. })
+        ));
+    }
+
+    /// `LOPA_PLOT_SAMPLE_DIR=/some/dir cargo test --lib plot -- --ignored` writes the sample
+    /// figures there, for looking at them.
+    #[test]
+    #[ignore]
+    fn write_sample_figures() {
+        let dir = std::env::var("LOPA_PLOT_SAMPLE_DIR").expect("set LOPA_PLOT_SAMPLE_DIR");
+        let dir = Path::new(&dir);
+        render_all(&sample(), dir).unwrap();
+        render_all(&large(), &dir.join("large")).unwrap();
+        let mut one = config(0, "0.1", 3, 2.0);
+        one.invalid_per_1k = None;
+        one.greedy_match_rate = None;
+        let degenerate = PlotData {
+            configs: vec![one],
+            ..PlotData::default()
+        };
+        render_all(&degenerate, &dir.join("degenerate")).unwrap();
+    }
+
+    #[test]
+    fn font_registration_is_idempotent() {
+        register_font().unwrap();
+        register_font().unwrap();
+    }
+}

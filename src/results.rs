@@ -1,0 +1,203 @@
+//! A results folder read back: the figures and `report.html` are drawn from the files a run
+//! wrote, so `lopa-sim plot DIR` redraws exactly what `run` drew.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use crate::plot::data::{ConfigPoint, PlotData, ProgressBin, Trace, TraceCell, Via};
+
+/// The CSV rows of `path`, as header -> cell maps, with their line numbers.
+fn rows(path: &Path) -> Result<Vec<(u64, HashMap<String, String>)>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .clone();
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.with_context(|| format!("cannot read {}", path.display()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let map = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, c)| (h.to_string(), c.to_string()))
+            .collect();
+        out.push((line, map));
+    }
+    Ok(out)
+}
+
+/// One typed cell, with an error naming the file, line and column.
+fn cell<T: std::str::FromStr>(
+    path: &Path,
+    line: u64,
+    row: &HashMap<String, String>,
+    column: &str,
+) -> Result<T> {
+    let raw = row
+        .get(column)
+        .ok_or_else(|| anyhow!("{}: no column `{column}`", path.display()))?;
+    raw.parse().map_err(|_| {
+        anyhow!(
+            "{}:{line}: column `{column}`: `{raw}` is not valid",
+            path.display()
+        )
+    })
+}
+
+fn optional(
+    path: &Path,
+    line: u64,
+    row: &HashMap<String, String>,
+    column: &str,
+) -> Result<Option<f64>> {
+    match row.get(column).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(_) => cell(path, line, row, column).map(Some),
+    }
+}
+
+/// Reads `summary.csv`, `summary.json`, `rounds.csv` and `trace.csv` from `dir`.
+pub fn load(dir: &Path) -> Result<PlotData> {
+    let json_path = dir.join("summary.json");
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&json_path)
+            .with_context(|| format!("cannot read {}", json_path.display()))?,
+    )
+    .with_context(|| format!("{} is not valid JSON", json_path.display()))?;
+    let name = json["scenario"]["keys"]["name"]
+        .as_str()
+        .unwrap_or("lopa-sim")
+        .to_string();
+
+    let path = dir.join("summary.csv");
+    let mut reader =
+        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let Some(end) = headers.iter().position(|h| h == "sequences") else {
+        bail!("{}: no `sequences` column", path.display());
+    };
+    let swept_keys: Vec<&String> = headers[1..end].iter().filter(|h| *h != "case").collect();
+    let mut configs = Vec::new();
+    for (line, row) in rows(&path)? {
+        let p = &path;
+        configs.push(ConfigPoint {
+            config: cell(p, line, &row, "config")?,
+            case: row.get("case").cloned(),
+            swept: swept_keys
+                .iter()
+                .map(|k| ((*k).clone(), row[*k].clone()))
+                .collect(),
+            branches: cell(p, line, &row, "branches")?,
+            tpf: cell(p, line, &row, "tpf")?,
+            tpf_mean: cell(p, line, &row, "tpf_mean")?,
+            tpf_ci95: cell(p, line, &row, "tpf_ci95")?,
+            invalid_per_1k: optional(p, line, &row, "invalid_per_1k")?,
+            greedy_match_rate: optional(p, line, &row, "greedy_match_rate")?,
+            branch_tokens_per_token: cell(p, line, &row, "branch_tokens_per_token")?,
+        });
+    }
+
+    let path = dir.join("rounds.csv");
+    let mut bins = Vec::new();
+    for (line, row) in rows(&path)? {
+        let p = &path;
+        bins.push(ProgressBin {
+            config: cell(p, line, &row, "config")?,
+            bin: cell(p, line, &row, "bin")?,
+            lo: cell(p, line, &row, "progress_lo")?,
+            hi: cell(p, line, &row, "progress_hi")?,
+            rounds: cell(p, line, &row, "rounds")?,
+            tokens: cell(p, line, &row, "tokens")?,
+        });
+    }
+
+    let path = dir.join("trace.csv");
+    let mut traces: Vec<Trace> = Vec::new();
+    for (line, row) in rows(&path)? {
+        let p = &path;
+        let config: usize = cell(p, line, &row, "config")?;
+        let via = match row.get("via").map(String::as_str) {
+            Some("anchor") => Via::Anchor,
+            Some("lookahead") => Via::Lookahead,
+            Some("completion") => Via::Completion,
+            other => bail!(
+                "{}:{line}: column `via`: {other:?} is not anchor, lookahead or completion",
+                p.display()
+            ),
+        };
+        let c = TraceCell {
+            position: cell(p, line, &row, "position")?,
+            round: cell(p, line, &row, "round")?,
+            via,
+        };
+        if traces.last().is_none_or(|t| t.config != config) {
+            traces.push(Trace {
+                config,
+                seq: cell(p, line, &row, "seq")?,
+                branches: cell(p, line, &row, "branches")?,
+                rounds: 0,
+                positions: 0,
+                cells: Vec::new(),
+            });
+        }
+        let t = traces.last_mut().expect("just pushed");
+        t.rounds = t.rounds.max(c.round);
+        t.positions += 1;
+        t.cells.push(c);
+    }
+    Ok(PlotData {
+        name,
+        configs,
+        bins,
+        traces,
+    })
+}
+
+/// Draws every figure into `dir/plots/` and writes `dir/report.html`, from the files in
+/// `dir` alone. Returns the files written.
+pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let data = load(dir)?;
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots)
+        .with_context(|| format!("cannot create {}", plots.display()))?;
+    let mut written = crate::plot::render_all(&data, &plots)?;
+    let mut figures = Vec::new();
+    for name in crate::plot::FIGURES {
+        let path = plots.join(format!("{name}.svg"));
+        let svg = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        figures.push((name.to_string(), svg));
+    }
+    let json_path = dir.join("summary.json");
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&json_path)
+            .with_context(|| format!("cannot read {}", json_path.display()))?,
+    )?;
+    let scenario = serde_json::json!({
+        "scenario": json["scenario"],
+        "configuration 0, fully resolved": json["configurations"][0]["resolved"],
+    });
+    let summary_path = dir.join("summary.csv");
+    let summary = std::fs::read_to_string(&summary_path)
+        .with_context(|| format!("cannot read {}", summary_path.display()))?;
+    let html = crate::report::report_html(
+        &data.name,
+        &serde_json::to_string_pretty(&scenario)?,
+        &summary,
+        &figures,
+    );
+    let page = dir.join("report.html");
+    crate::report::write_atomic(&page, html.as_bytes())
+        .with_context(|| format!("cannot write {}", page.display()))?;
+    written.push(page);
+    Ok(written)
+}
