@@ -135,8 +135,18 @@ impl Setup {
             branch_tokens: outcome.branch_tokens,
             lookahead_wins: outcome.lookahead_wins,
             quality: self.model.quality(&prompt, generated),
-            bins: ProgressBins::from_rounds(&ws.committed, tokens),
         })
+    }
+
+    /// Decodes sequence `seq` and bins its rounds by generation progress.
+    pub fn decode_binned(
+        &self,
+        seq: usize,
+        ws: &mut Workspace,
+    ) -> Result<(DecodeRecord, ProgressBins), Stalled> {
+        let record = self.decode(seq, ws)?;
+        let bins = ProgressBins::from_rounds(&ws.committed, record.tokens);
+        Ok((record, bins))
     }
 
     /// Decodes sequence `seq`.

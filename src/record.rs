@@ -37,9 +37,6 @@ pub struct DecodeRecord {
     pub lookahead_wins: u64,
     /// The model's verdict on the output.
     pub quality: Quality,
-    /// Rounds and committed tokens by generation progress.
-    #[serde(skip)]
-    pub bins: ProgressBins,
 }
 
 /// Bins of generation progress per sequence: a round falls in the bin of the share of
@@ -155,4 +152,6 @@ pub struct ConfigRuns {
     pub label: ConfigLabel,
     /// One record per sequence, `seq` = index.
     pub records: Vec<DecodeRecord>,
+    /// Rounds and committed tokens by generation progress, summed over the sequences.
+    pub bins: ProgressBins,
 }

@@ -5,8 +5,11 @@
 use rayon::prelude::*;
 
 use crate::engine::{Setup, Workspace};
-use crate::record::DecodeRecord;
+use crate::record::{ConfigLabel, ConfigRuns, DecodeRecord, ProgressBins};
 use crate::search::Stalled;
+
+/// Decodes in flight at once: bounds the memory a sweep holds beyond its records.
+const CHUNK: usize = 1 << 14;
 
 /// A decode that failed inside a sweep.
 #[derive(Debug, thiserror::Error)]
@@ -21,11 +24,22 @@ pub struct SweepError {
     pub source: Stalled,
 }
 
-/// Decodes every sequence of every setup. `progress` is called once per finished decode.
+/// Decodes every sequence of every setup, labelled by `labels` (one per setup).
+/// `progress` is called once per finished decode.
 pub fn run(
     setups: &[Setup],
+    labels: &[ConfigLabel],
     progress: &(dyn Fn() + Sync),
-) -> Result<Vec<Vec<DecodeRecord>>, SweepError> {
+) -> Result<Vec<ConfigRuns>, SweepError> {
+    let mut runs: Vec<ConfigRuns> = labels
+        .iter()
+        .zip(setups)
+        .map(|(label, s)| ConfigRuns {
+            label: label.clone(),
+            records: Vec::with_capacity(s.sequences),
+            bins: ProgressBins::default(),
+        })
+        .collect();
     // Task i is (config, seq) in row-major order; the offsets avoid materialising the list.
     let offsets: Vec<usize> = setups
         .iter()
@@ -35,24 +49,32 @@ pub fn run(
             Some(start)
         })
         .collect();
+    let locate = |task: usize| {
+        let config = offsets.partition_point(|&o| o <= task) - 1;
+        (config, task - offsets[config])
+    };
     let total: usize = setups.iter().map(|s| s.sequences).sum();
-    let flat: Vec<DecodeRecord> = (0..total)
-        .into_par_iter()
-        .map_init(Workspace::default, |ws, task| {
-            let config = offsets.partition_point(|&o| o <= task) - 1;
-            let seq = task - offsets[config];
-            let record = setups[config].decode(seq, ws).map_err(|source| SweepError {
-                config,
-                seq,
-                source,
-            });
-            progress();
-            record
-        })
-        .collect::<Result<_, _>>()?;
-    let mut it = flat.into_iter();
-    Ok(setups
-        .iter()
-        .map(|s| it.by_ref().take(s.sequences).collect())
-        .collect())
+    for start in (0..total).step_by(CHUNK) {
+        let chunk: Vec<(DecodeRecord, ProgressBins)> = (start..(start + CHUNK).min(total))
+            .into_par_iter()
+            .map_init(Workspace::default, |ws, task| {
+                let (config, seq) = locate(task);
+                let decoded = setups[config]
+                    .decode_binned(seq, ws)
+                    .map_err(|source| SweepError {
+                        config,
+                        seq,
+                        source,
+                    });
+                progress();
+                decoded
+            })
+            .collect::<Result<_, _>>()?;
+        for (i, (record, bins)) in chunk.into_iter().enumerate() {
+            let (config, _) = locate(start + i);
+            runs[config].bins.add(&bins);
+            runs[config].records.push(record);
+        }
+    }
+    Ok(runs)
 }

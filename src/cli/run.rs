@@ -58,17 +58,10 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
 
     let total: usize = setups.iter().map(|s| s.sequences).sum();
     let bar = Progress::new(total as u64, !opts.quiet && std::io::stderr().is_terminal());
-    let records = sweep::run(&setups, &|| bar.tick())?;
+    let labels: Vec<_> = resolved.iter().map(|r| r.label.clone()).collect();
+    let runs = sweep::run(&setups, &labels, &|| bar.tick())?;
     bar.finish();
 
-    let runs: Vec<ConfigRuns> = resolved
-        .iter()
-        .zip(records)
-        .map(|(r, records)| ConfigRuns {
-            label: r.label.clone(),
-            records,
-        })
-        .collect();
     let summaries: Vec<_> = runs.iter().map(report::summarize).collect();
     let resolved_json: Vec<_> = resolved
         .iter()
@@ -78,7 +71,11 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         let path = dir.join(name);
         write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     };
-    write("runs.csv", &report::runs_csv(&runs)?)?;
+    let runs_path = dir.join("runs.csv");
+    report::write_atomic_with(&runs_path, |file| {
+        report::write_runs_csv(&runs, file).map_err(std::io::Error::other)
+    })
+    .with_context(|| format!("cannot write {}", runs_path.display()))?;
     write("summary.csv", &report::summary_csv(&runs, &summaries)?)?;
     let json = report::summary_json(
         &scenario_json(&scenario, &opts.sets)?,

@@ -100,29 +100,33 @@ fn render(trace: &DecodeTrace, record: &DecodeRecord, gen_length: usize) -> Stri
     out
 }
 
-/// The winner and every branch's score; the winner's score is starred.
+/// The winner and every branch's score; the winner's score is starred. Lookahead branches
+/// are `b1..bk` in branch order. The text avoids the committed glyphs, so counting them over
+/// a whole line counts positions.
 fn describe(r: &TracedRound) -> String {
     let base = r.scores.len() - 1;
+    let name = |b: usize| {
+        if b == base {
+            "base".to_string()
+        } else {
+            format!("b{}", b + 1)
+        }
+    };
     let winner = if r.winner == base {
         "base".to_string()
     } else {
-        format!("lookahead {}", r.winner + 1)
+        format!("lookahead {}", name(r.winner))
     };
     let scores: Vec<String> = r
         .scores
         .iter()
         .enumerate()
         .map(|(b, s)| {
-            let name = if b == base {
-                "base".to_string()
-            } else {
-                format!("L{}", b + 1)
-            };
             let star = if b == r.winner { "*" } else { "" };
-            format!("{star}{name}={s:.4}")
+            format!("{star}{} {s:.4}", name(b))
         })
         .collect();
-    format!("winner={winner} scores: {}", scores.join(" "))
+    format!("winner: {winner}  scores: {}", scores.join(", "))
 }
 
 fn json_lines(trace: &DecodeTrace) -> Result<String> {

@@ -16,7 +16,7 @@ pub mod trace_csv;
 
 pub use html::report_html;
 pub use rounds_csv::rounds_csv;
-pub use runs_csv::{float_cell, runs_csv};
+pub use runs_csv::{float_cell, runs_csv, write_runs_csv};
 pub use summary::{summarize, Summary};
 pub use summary_csv::summary_csv;
 pub use summary_json::summary_json;
@@ -31,6 +31,15 @@ use std::path::Path;
 /// one, never a prefix: the bytes go to `.{name}.tmp-{pid}` in the same directory, are
 /// synced, and the temporary file is renamed over `path`. The directory must exist.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// Like [`write_atomic`], but `fill` streams the content into the temporary file, so a large
+/// file never has to sit in memory whole.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -45,8 +54,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         std::process::id()
     ));
     let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
+        let mut file = io::BufWriter::new(File::create(&tmp)?);
+        fill(&mut file)?;
+        let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
         // Without the sync a crash after the rename could leave an empty file in place.
         file.sync_all()?;
         drop(file);
@@ -80,7 +90,6 @@ pub(crate) mod test_data {
                 matches_greedy: Some(greedy),
                 ..Quality::default()
             },
-            bins: Default::default(),
         };
         vec![
             ConfigRuns {
@@ -97,6 +106,7 @@ pub(crate) mod test_data {
                     markov(4, 8, 6, 10, 40, 1, 0, -4.286849186324321, true),
                     markov(5, 8, 8, 12, 48, 2, 1, -7.5, false),
                 ],
+                bins: Default::default(),
             },
             ConfigRuns {
                 label: ConfigLabel {
@@ -120,8 +130,8 @@ pub(crate) mod test_data {
                         token_errors: Some(2),
                         ..Quality::default()
                     },
-                    bins: Default::default(),
                 }],
+                bins: Default::default(),
             },
         ]
     }

@@ -2,7 +2,7 @@
 //! progress, summed over its sequences. It feeds the `tokens_per_round` figure, so the
 //! figure can be redrawn without decoding again.
 
-use crate::record::{ConfigRuns, ProgressBins, PROGRESS_BINS};
+use crate::record::{ConfigRuns, PROGRESS_BINS};
 use crate::report::columns::LabelColumns;
 use crate::report::runs_csv::float_cell;
 
@@ -26,10 +26,7 @@ pub fn rounds_csv(runs: &[ConfigRuns]) -> Result<Vec<u8>, csv::Error> {
         );
     w.write_record(header)?;
     for config in runs {
-        let mut totals = ProgressBins::default();
-        for r in &config.records {
-            totals.add(&r.bins);
-        }
+        let totals = &config.bins;
         for b in 0..PROGRESS_BINS {
             let (rounds, tokens) = (totals.rounds[b], totals.tokens[b]);
             let per_round = if rounds == 0 {
@@ -56,24 +53,14 @@ pub fn rounds_csv(runs: &[ConfigRuns]) -> Result<Vec<u8>, csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::DecodeRecord;
+    use crate::record::ProgressBins;
 
     #[test]
     fn bins_sum_over_sequences() {
         let mut runs = crate::report::test_data::two_configs();
         runs.truncate(1);
-        let a = ProgressBins::from_rounds(&[4, 3, 1], 8);
-        let b = ProgressBins::from_rounds(&[8], 8);
-        runs[0].records = vec![
-            DecodeRecord {
-                bins: a,
-                ..Default::default()
-            },
-            DecodeRecord {
-                bins: b,
-                ..Default::default()
-            },
-        ];
+        runs[0].bins = ProgressBins::from_rounds(&[4, 3, 1], 8);
+        runs[0].bins.add(&ProgressBins::from_rounds(&[8], 8));
         let text = String::from_utf8(rounds_csv(&runs).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1 + PROGRESS_BINS);

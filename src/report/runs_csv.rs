@@ -61,8 +61,15 @@ fn record_cells(r: &DecodeRecord) -> [String; 12] {
 /// Renders `runs.csv`: `config`, `seq`, `case` when any configuration has one, the swept
 /// keys, then [`RECORD_COLUMNS`]. Rows follow the order of `runs` and of their records.
 pub fn runs_csv(runs: &[ConfigRuns]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::new();
+    write_runs_csv(runs, &mut out)?;
+    Ok(out)
+}
+
+/// Streams `runs.csv` into `out`; a large sweep's rows never sit in memory as text.
+pub fn write_runs_csv(runs: &[ConfigRuns], out: impl std::io::Write) -> Result<(), csv::Error> {
     let labels = LabelColumns::of(runs);
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(out);
     let header = ["config".to_string(), "seq".to_string()]
         .into_iter()
         .chain(labels.headers())
@@ -78,7 +85,8 @@ pub fn runs_csv(runs: &[ConfigRuns]) -> Result<Vec<u8>, csv::Error> {
             w.write_record(row)?;
         }
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    w.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -143,6 +143,7 @@ mod tests {
     fn seqs(rounds_tokens: &[(u64, u64)]) -> ConfigRuns {
         ConfigRuns {
             label: ConfigLabel::default(),
+            bins: Default::default(),
             records: rounds_tokens
                 .iter()
                 .map(|&(rounds, tokens)| DecodeRecord {

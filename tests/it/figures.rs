@@ -1,0 +1,244 @@
+//! Figures, report.html, `plot DIR` and `trace`, checked by reading the outputs back.
+
+use std::fs;
+use std::path::Path;
+
+use crate::util::{lopa, lopa_env, read_rows, stderr};
+
+const FIGURES: [&str; 5] = [
+    "tpf_vs_branches",
+    "quality_vs_tpf",
+    "tokens_per_round",
+    "tfo_map",
+    "compute_vs_tpf",
+];
+
+fn quickstart(out: &Path, env: &[(&str, &str)]) {
+    let o = lopa_env(
+        &[
+            "run",
+            "scenarios/quickstart.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--set",
+            "sequences=3",
+        ],
+        env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn every_figure_is_a_full_size_non_blank_png_and_a_labelled_svg() {
+    let out = tempfile::tempdir().unwrap();
+    quickstart(out.path(), &[]);
+    for name in FIGURES {
+        let png = image::open(out.path().join(format!("plots/{name}.png")))
+            .unwrap_or_else(|e| panic!("{name}.png does not decode: {e}"))
+            .to_rgb8();
+        assert_eq!(png.dimensions(), (1600, 1000), "{name}");
+        let background = *png.get_pixel(0, 0);
+        let inked = png.pixels().filter(|p| **p != background).count();
+        let share = inked as f64 / (1600.0 * 1000.0);
+        assert!(
+            share > 0.03,
+            "{name}: only {:.1}% non-background pixels",
+            share * 100.0
+        );
+        let svg = fs::read_to_string(out.path().join(format!("plots/{name}.svg"))).unwrap();
+        assert!(svg.contains("quickstart"), "{name}: title");
+        for label in [
+            "TPF (tokens / forward pass)",
+            "lookahead branches k (count)",
+        ] {
+            if name == "tpf_vs_branches" {
+                assert!(svg.contains(label), "{name}: axis label {label}");
+            }
+        }
+    }
+    let tfo = fs::read_to_string(out.path().join("plots/tfo_map.svg")).unwrap();
+    assert!(tfo.contains("position (generated index)") && tfo.contains("round (forward pass)"));
+}
+
+#[test]
+fn report_html_inlines_every_figure_and_the_summary_and_links_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    quickstart(out.path(), &[]);
+    let html = fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), FIGURES.len());
+    assert!(html.contains("<table>") && html.contains("<th>tpf</th>"));
+    assert!(html.contains("search.branches"));
+    for external in [
+        "http:", "https:", "src=", "href=", "url(", "@import", "<script", "<link",
+    ] {
+        assert!(!html.contains(external), "report.html holds `{external}`");
+    }
+}
+
+#[test]
+fn plot_redraws_a_deleted_plots_folder_byte_for_byte() {
+    let out = tempfile::tempdir().unwrap();
+    quickstart(out.path(), &[]);
+    let plots = out.path().join("plots");
+    let before: Vec<(String, Vec<u8>)> = FIGURES
+        .iter()
+        .flat_map(|n| [format!("{n}.png"), format!("{n}.svg")])
+        .map(|f| (f.clone(), fs::read(plots.join(&f)).unwrap()))
+        .collect();
+    let html = fs::read(out.path().join("report.html")).unwrap();
+    fs::remove_dir_all(&plots).unwrap();
+    fs::remove_file(out.path().join("report.html")).unwrap();
+    let o = lopa(&["plot", out.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (f, bytes) in before {
+        assert_eq!(fs::read(plots.join(&f)).unwrap(), bytes, "{f} differs");
+    }
+    assert_eq!(fs::read(out.path().join("report.html")).unwrap(), html);
+}
+
+#[test]
+fn bitmaps_do_not_depend_on_system_fonts() {
+    let (with, without) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let conf = without.path().join("fonts.conf");
+    fs::write(
+        &conf,
+        "<?xml version=\"1.0\"?><fontconfig><dir>/nonexistent</dir></fontconfig>",
+    )
+    .unwrap();
+    quickstart(with.path(), &[]);
+    quickstart(
+        &without.path().join("out"),
+        &[
+            ("FONTCONFIG_FILE", conf.to_str().unwrap()),
+            ("XDG_DATA_HOME", "/nonexistent"),
+        ],
+    );
+    for name in FIGURES {
+        let f = format!("plots/{name}.png");
+        assert_eq!(
+            fs::read(with.path().join(&f)).unwrap(),
+            fs::read(without.path().join("out").join(&f)).unwrap()
+        );
+    }
+}
+
+#[test]
+fn trace_lines_agree_with_runs_csv() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "scenarios/quickstart.toml",
+            &[
+                "--set",
+                "sweep={}",
+                "--set",
+                "search.branches=4",
+                "--set",
+                "sequences=3",
+            ],
+        ),
+        (
+            "tests/golden/d2f-lopa.toml",
+            &["--set", "sweep={}", "--set", "search.branches=4"],
+        ),
+        (
+            "tests/golden/d2f-lopa.toml",
+            &["--set", "sweep={}", "--set", "search.branches=0"],
+        ),
+        (
+            "tests/golden/threshold-causal.toml",
+            &["--set", "sweep={}", "--set", "search.branches=5"],
+        ),
+        (
+            "tests/golden/threshold-causal.toml",
+            &[
+                "--set",
+                "sweep={}",
+                "--set",
+                "decoder.kind=topk",
+                "--set",
+                "decoder.k=2",
+                "--set",
+                "search.branches=3",
+            ],
+        ),
+    ];
+    for (scenario, sets) in cases {
+        let out = tempfile::tempdir().unwrap();
+        let mut args = vec!["run", scenario, "--out", out.path().to_str().unwrap(), "-q"];
+        args.extend_from_slice(sets);
+        assert!(lopa(&args).status.success());
+        for row in read_rows(&out.path().join("runs.csv")) {
+            let seq = row["seq"].as_str();
+            let mut args = vec!["trace", scenario, "--seq", seq];
+            args.extend_from_slice(sets);
+            let o = lopa(&args);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let text = String::from_utf8(o.stdout).unwrap();
+            let rounds: Vec<&str> = text.lines().filter(|l| l.starts_with("round ")).collect();
+            let ctx = format!("{scenario} {sets:?} seq {seq}");
+            assert_eq!(
+                rounds.len().to_string(),
+                row["rounds"],
+                "{ctx}: round lines"
+            );
+            let committed: usize = rounds
+                .iter()
+                .map(|l| l.matches(['#', 'L', '+']).count())
+                .sum();
+            assert_eq!(
+                committed.to_string(),
+                row["tokens"],
+                "{ctx}: committed glyphs"
+            );
+            let wins = rounds.iter().filter(|l| l.contains('L')).count();
+            assert_eq!(
+                wins.to_string(),
+                row["lookahead_wins"],
+                "{ctx}: lookahead rounds"
+            );
+            assert_eq!(
+                rounds
+                    .iter()
+                    .filter(|l| l.contains("winner: lookahead"))
+                    .count(),
+                wins
+            );
+        }
+    }
+}
+
+#[test]
+fn trace_writes_json_lines_and_refuses_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("t.jsonl");
+    let o = lopa(&[
+        "trace",
+        "tests/golden/d2f-lopa.toml",
+        "--seq",
+        "2",
+        "--set",
+        "sweep={}",
+        "--set",
+        "search.branches=4",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = fs::read_to_string(&json)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 9);
+    assert_eq!(lines[0]["round"], 1);
+    assert!(lines[1]["scores"].as_array().unwrap().len() == 5);
+    assert!(lines[1]["filled"][0]["confidence"].as_f64().unwrap() > 0.0);
+    let o = lopa(&["trace", "tests/golden/d2f-lopa.toml", "--seq", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("exactly one configuration") && err.contains("--set"),
+        "{err}"
+    );
+}
