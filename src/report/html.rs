@@ -36,7 +36,7 @@ pub fn report_html(
 ) -> String {
     let mut rows = summary_csv.lines();
     let header = rows.next().unwrap_or_default();
-    let mut table = String::from("<table>\n<thead><tr>");
+    let mut table = String::from("<div class=\"wide\"><table>\n<thead><tr>");
     for h in header.split(',') {
         table.push_str(&format!("<th>{}</th>", escape(h)));
     }
@@ -48,7 +48,7 @@ pub fn report_html(
         }
         table.push_str("</tr>\n");
     }
-    table.push_str("</tbody></table>");
+    table.push_str("</tbody></table></div>");
     let mut figs = String::new();
     for (fig, svg) in figures {
         figs.push_str(&format!(
@@ -74,6 +74,7 @@ table { border-collapse: collapse; font-size: 0.85em; }\n\
 th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }\n\
 th { background: #eee; }\n\
 figure { margin: 2em 0; }\n\
+.wide { overflow-x: auto; }\n\
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }\n";
 
 /// Splits one CSV line; the summary's cells never hold quotes except around commas in
