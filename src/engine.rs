@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::decoder::AnchorDecoder;
-use crate::model::ConfidenceModel;
+use crate::model::{ConfidenceModel, SequenceInfo};
 use crate::record::{DecodeRecord, DecodeTrace, ProgressBins, TracedRound, TracedToken};
 use crate::search::{self, RoundEvent, RoundObserver, Search, Stalled};
 use crate::state::{Branch, MASK};
@@ -47,11 +47,18 @@ pub struct Setup {
 pub struct Workspace {
     search: search::Workspace,
     committed: Vec<u32>,
+    commit_probs: Vec<f64>,
+    pending: Vec<(usize, f64)>,
 }
 
-/// Counts the tokens each round commits, then passes the event on.
+/// Counts the tokens each round commits and remembers the top probability each position had
+/// when it was committed, then passes the event on.
 struct Tally<'a> {
     committed: &'a mut Vec<u32>,
+    commit_probs: &'a mut Vec<f64>,
+    /// The next round's lookahead tokens: (position, probability when spawned).
+    pending: &'a mut Vec<(usize, f64)>,
+    prompt_len: usize,
     inner: &'a mut dyn RoundObserver,
 }
 
@@ -59,10 +66,28 @@ impl RoundObserver for Tally<'_> {
     fn on_round(&mut self, e: &RoundEvent<'_>) {
         self.committed
             .push((e.filled.len() + usize::from(e.lookahead_position.is_some())) as u32);
+        let base = self.prompt_len;
+        for &i in e.filled {
+            self.commit_probs[i - base] = e.predictions[i].prob;
+        }
+        if let Some(p) = e.lookahead_position {
+            if let Some(&(_, prob)) = self.pending.iter().find(|(q, _)| *q == p) {
+                self.commit_probs[p - base] = prob;
+            }
+        }
+        self.pending.clear();
+        self.pending
+            .extend(e.spawned.iter().map(|&i| (i, e.predictions[i].prob)));
         self.inner.on_round(e);
     }
 
     fn on_finish(&mut self, branch: &Branch) {
+        // A lookahead token that completed the decode.
+        for &(p, prob) in self.pending.iter() {
+            if branch.tokens[p] != MASK {
+                self.commit_probs[p - self.prompt_len] = prob;
+            }
+        }
         self.inner.on_finish(branch);
     }
 }
@@ -101,16 +126,28 @@ impl Setup {
     ) -> Result<DecodeRecord, Stalled> {
         let prompt = self.prompt(seq);
         ws.committed.clear();
+        ws.commit_probs.clear();
+        ws.commit_probs.resize(self.gen_length, 0.0);
+        ws.pending.clear();
         let mut tally = Tally {
             committed: &mut ws.committed,
+            commit_probs: &mut ws.commit_probs,
+            pending: &mut ws.pending,
+            prompt_len: prompt.len(),
             inner: observer,
+        };
+        let sequence = SequenceInfo {
+            seed: self.seed,
+            seq,
+            prompt: &prompt,
+            gen_length: self.gen_length,
         };
         let outcome = search::decode(
             self.model.as_ref(),
             self.decoder.as_ref(),
             self.search,
             self.confidence,
-            &prompt,
+            &sequence,
             self.max_rounds(),
             &mut ws.search,
             &mut tally,
@@ -134,7 +171,12 @@ impl Setup {
             branch_evals: outcome.branch_evals,
             branch_tokens: outcome.branch_tokens,
             lookahead_wins: outcome.lookahead_wins,
-            quality: self.model.quality(&prompt, generated),
+            quality: self.model.quality(
+                &prompt,
+                generated,
+                &ws.commit_probs[..generated.len()],
+                &mut ws.search.scratch,
+            ),
         })
     }
 

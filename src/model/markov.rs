@@ -136,6 +136,7 @@ impl ConfidenceModel for MarkovOracle {
         branch: &Branch,
         positions: &[usize],
         kind: ConfidenceKind,
+        _round: u64,
         out: &mut [Prediction],
         scratch: &mut Scratch,
     ) {
@@ -178,7 +179,13 @@ impl ConfidenceModel for MarkovOracle {
         }
     }
 
-    fn quality(&self, prompt: &[Token], generated: &[Token]) -> Quality {
+    fn quality(
+        &self,
+        prompt: &[Token],
+        generated: &[Token],
+        _commit_probs: &[f64],
+        _scratch: &mut Scratch,
+    ) -> Quality {
         let mut invalid = 0u64;
         let mut ll = 0.0;
         let mut prev = *prompt.last().expect("prompts are non-empty");
@@ -306,6 +313,7 @@ mod tests {
             &b,
             &[1, 2, 4],
             ConfidenceKind::Prob,
+            1,
             &mut out,
             &mut Scratch::default(),
         );
@@ -317,6 +325,7 @@ mod tests {
             &b,
             &[2],
             ConfidenceKind::Prob,
+            1,
             &mut out,
             &mut Scratch::default(),
         );
@@ -328,10 +337,10 @@ mod tests {
     #[test]
     fn quality_counts_invalid_pairs_and_greedy() {
         let m = chain();
-        let q = m.quality(&[0], &[0, 2, 0]);
+        let q = m.quality(&[0], &[0, 2, 0], &[], &mut Scratch::default());
         assert_eq!(q.invalid_transitions, Some(1));
         assert_eq!(q.matches_greedy, Some(false));
-        let g = m.quality(&[1], &[2, 0, 0]);
+        let g = m.quality(&[1], &[2, 0, 0], &[], &mut Scratch::default());
         assert_eq!(g.invalid_transitions, Some(0));
         assert_eq!(g.matches_greedy, Some(true));
         assert!((g.log_likelihood.unwrap() - (0.9f64.ln() + 0.5f64.ln())).abs() < 1e-12);

@@ -7,6 +7,8 @@
 pub mod chain_gen;
 pub mod markov;
 
+use std::any::Any;
+
 use rand_chacha::ChaCha8Rng;
 
 use crate::record::Quality;
@@ -14,8 +16,10 @@ use crate::state::{Branch, ConfidenceKind, Prediction, Token};
 
 pub use markov::MarkovOracle;
 
-/// Reusable buffers for [`ConfidenceModel::predict`], so the hot loop does not allocate.
-#[derive(Clone, Debug, Default)]
+/// Reusable buffers for [`ConfidenceModel::predict`], so the hot loop does not allocate,
+/// plus a slot for a model's per-sequence state (set up in
+/// [`ConfidenceModel::begin_sequence`]).
+#[derive(Default)]
 pub struct Scratch {
     /// One distribution over the vocabulary.
     pub q: Vec<f64>,
@@ -23,6 +27,35 @@ pub struct Scratch {
     pub left: Vec<usize>,
     /// Per position: the nearest revealed position at or after it (`usize::MAX` if none).
     pub right: Vec<usize>,
+    /// Model-specific buffers and per-sequence state.
+    slot: Option<Box<dyn Any + Send>>,
+}
+
+impl Scratch {
+    /// The model-specific slot as a `T`, created on first use (or when another model's
+    /// type sits there).
+    pub fn slot<T: Default + Send + 'static>(&mut self) -> &mut T {
+        if !self.slot.as_ref().is_some_and(|s| s.is::<T>()) {
+            self.slot = Some(Box::new(T::default()));
+        }
+        self.slot
+            .as_mut()
+            .and_then(|s| s.downcast_mut::<T>())
+            .expect("just set")
+    }
+}
+
+/// What a model learns about a sequence before its first round.
+#[derive(Clone, Copy, Debug)]
+pub struct SequenceInfo<'a> {
+    /// The scenario seed.
+    pub seed: u64,
+    /// The sequence number.
+    pub seq: usize,
+    /// Its prompt.
+    pub prompt: &'a [Token],
+    /// L.
+    pub gen_length: usize,
 }
 
 /// A synthetic denoiser.
@@ -33,19 +66,31 @@ pub trait ConfidenceModel: Send + Sync {
     /// The EOS token, if the model has one.
     fn eos_token(&self) -> Option<Token>;
 
-    /// Predicts every position of `positions` (masked, ascending) of `branch`, writing
-    /// `out[pos]`. `out` is at least as long as the branch.
+    /// Sets up per-sequence state in `scratch` before the first round. Exact models have
+    /// none.
+    fn begin_sequence(&self, _info: &SequenceInfo<'_>, _scratch: &mut Scratch) {}
+
+    /// Predicts every position of `positions` (masked, ascending) of `branch` in forward
+    /// pass `round` (from 1), writing `out[pos]`. `out` is at least as long as the branch.
     fn predict(
         &self,
         branch: &Branch,
         positions: &[usize],
         kind: ConfidenceKind,
+        round: u64,
         out: &mut [Prediction],
         scratch: &mut Scratch,
     );
 
-    /// Judges a finished sequence.
-    fn quality(&self, prompt: &[Token], generated: &[Token]) -> Quality;
+    /// Judges a finished sequence. `commit_probs[i]` is the top probability generated
+    /// position i had when it was committed.
+    fn quality(
+        &self,
+        prompt: &[Token],
+        generated: &[Token],
+        commit_probs: &[f64],
+        scratch: &mut Scratch,
+    ) -> Quality;
 
     /// Samples a prompt of `len` tokens from the sequence's own stream.
     fn sample_prompt(&self, len: usize, rng: &mut ChaCha8Rng) -> Vec<Token>;

@@ -4,8 +4,8 @@
 
 use super::{Outcome, RoundEvent, RoundObserver, Search, Stalled};
 use crate::decoder::AnchorDecoder;
-use crate::model::{ConfidenceModel, Scratch};
-use crate::state::{Branch, ConfidenceKind, Prediction, Token};
+use crate::model::{ConfidenceModel, Scratch, SequenceInfo};
+use crate::state::{Branch, ConfidenceKind, Prediction};
 
 /// Score tolerance: a branch within this of the best score ties with it.
 const SCORE_TOLERANCE: f64 = 1e-9;
@@ -22,7 +22,8 @@ pub struct Workspace {
     fill: Vec<usize>,
     extra: Vec<Option<usize>>,
     next_extra: Vec<Option<usize>>,
-    scratch: Scratch,
+    /// The model's buffers and per-sequence state; the engine reads it for `quality`.
+    pub scratch: Scratch,
 }
 
 impl Workspace {
@@ -36,14 +37,14 @@ impl Workspace {
     }
 }
 
-/// Decodes one sequence from `prompt`.
+/// Decodes one sequence.
 #[allow(clippy::too_many_arguments)]
 pub fn decode(
     model: &dyn ConfidenceModel,
     decoder: &dyn AnchorDecoder,
     search: Search,
     kind: ConfidenceKind,
-    prompt: &[Token],
+    sequence: &SequenceInfo<'_>,
     max_rounds: u64,
     ws: &mut Workspace,
     observer: &mut dyn RoundObserver,
@@ -51,7 +52,8 @@ pub fn decode(
     let k = search.lookahead_branches();
     let eos = model.eos_token();
     ws.reserve(k + 1);
-    ws.live[0] = decoder.initial_branch(prompt);
+    model.begin_sequence(sequence, &mut ws.scratch);
+    ws.live[0] = decoder.initial_branch(sequence.prompt);
     ws.extra[0] = None;
     let mut n_live = 1;
     let mut out = Outcome {
@@ -86,7 +88,8 @@ pub fn decode(
             decoder.prediction_positions(branch, &mut ws.positions);
             let preds = &mut ws.preds[b];
             preds.resize(branch.tokens.len(), Prediction::default());
-            model.predict(branch, &ws.positions, kind, preds, &mut ws.scratch);
+            let round = out.rounds;
+            model.predict(branch, &ws.positions, kind, round, preds, &mut ws.scratch);
             decoder.window(branch, &mut ws.window);
             ws.scores[b] = if ws.window.is_empty() {
                 1.0
