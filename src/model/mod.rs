@@ -5,7 +5,9 @@
 //! a finished sequence. One file per model family, all behind [`ConfidenceModel`].
 
 pub mod chain_gen;
+pub mod hmm;
 pub mod markov;
+pub mod plan;
 
 use std::any::Any;
 

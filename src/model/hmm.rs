@@ -1,0 +1,1 @@
+//! The hidden Markov oracle (SPEC 2b.1). Being written.

@@ -1,0 +1,1 @@
+//! The latent-plan mixture (SPEC 2b.2). Being written.
