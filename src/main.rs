@@ -35,6 +35,29 @@ enum Command {
         /// The results folder a run wrote.
         dir: PathBuf,
     },
+    /// Adjust one numeric key until the scenario's TPF hits a target; write the result.
+    Calibrate {
+        /// The scenario TOML file (one configuration after --set).
+        scenario: PathBuf,
+        /// The dotted key to adjust, e.g. model.deterministic_share.
+        #[arg(long)]
+        param: String,
+        /// The TPF to reach, as tpf=X.
+        #[arg(long, required_unless_present = "target_table")]
+        target: Option<String>,
+        /// Fit to TPFs measured at several decoder.fill_threshold values: "TAU:TPF,TAU:TPF,...".
+        #[arg(long, conflicts_with = "target")]
+        target_table: Option<String>,
+        /// Search bounds LO,HI (default 0,1 for thresholds and shares).
+        #[arg(long, value_name = "LO,HI")]
+        range: Option<String>,
+        /// Where to write the calibrated scenario.
+        #[arg(long)]
+        write: PathBuf,
+        /// Override a key before calibrating.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
     /// Decode one sequence of a one-configuration scenario and print one line per round.
     Trace {
         /// The scenario TOML file.
@@ -66,6 +89,15 @@ fn main() -> ExitCode {
             quiet,
         })
         .map(|_| ()),
+        Command::Calibrate {
+            scenario,
+            param,
+            target,
+            target_table,
+            range,
+            write,
+            sets,
+        } => calibrate(scenario, param, target, target_table, range, write, sets),
         Command::Plot { dir } => lopa_sim::results::render(&dir).map(|written| {
             for path in written {
                 println!("{}", path.display());
@@ -91,4 +123,45 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn calibrate(
+    scenario: PathBuf,
+    param: String,
+    target: Option<String>,
+    table: Option<String>,
+    range: Option<String>,
+    write: PathBuf,
+    sets: Vec<String>,
+) -> anyhow::Result<()> {
+    use lopa_sim::calibrate as cal;
+    let opts = cal::CalibrateOptions {
+        target: target.as_deref().map(cal::parse_target).transpose()?,
+        table: table
+            .as_deref()
+            .map(cal::parse_table)
+            .transpose()?
+            .unwrap_or_default(),
+        range: range.as_deref().map(cal::parse_range).transpose()?,
+        scenario,
+        param,
+        write,
+        sets,
+    };
+    println!("calibrating {} on {}", opts.param, opts.scenario.display());
+    let result = cal::calibrate(&opts, &mut |line| println!("{line}"))?;
+    let what = if opts.table.is_empty() {
+        "TPF"
+    } else {
+        "RMS TPF error"
+    };
+    println!(
+        "{} = {} ({what} {:.4}, {} evaluations)",
+        opts.param,
+        lopa_sim::report::float_cell(result.value),
+        result.achieved,
+        result.evaluations.len()
+    );
+    println!("wrote {}", opts.write.display());
+    Ok(())
 }

@@ -1,1 +1,657 @@
-//! The hidden Markov oracle (SPEC 2b.1). Being written.
+//! The hidden Markov oracle (SPEC 2b.1): the Bayes-optimal denoiser for text emitted by an
+//! HMM, plus a seeded generator of HMMs for scenarios without explicit matrices.
+//!
+//! A prediction call runs one scaled forward pass per branch, shared by every position,
+//! and one scaled backward pass per distinct visible end: the whole branch under full
+//! attention, each block under block-causal attention (a position's visible sequence ends
+//! with its own block, so that block's backward pass serves all of its positions). A call
+//! costs O(len K^2 + positions K V), and its buffers live in the scratch slot.
+
+use ndarray::{Array1, Array2};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use super::{ConfidenceModel, Scratch};
+use crate::record::Quality;
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+
+/// The HMM oracle over transitions A (K x K), emissions E (K x V) and initial law pi.
+#[derive(Debug)]
+pub struct HmmOracle {
+    a: Array2<f64>,
+    /// A transposed, so the forward pass's inner sums read contiguous memory.
+    a_t: Array2<f64>,
+    e: Array2<f64>,
+    /// E transposed: row x is every state's likelihood of emitting x, read once a position.
+    e_t: Array2<f64>,
+    pi: Array1<f64>,
+    eos: Option<Token>,
+    attention: Attention,
+}
+
+/// Reusable buffers, kept in the scratch slot so steady-state calls do not allocate.
+#[derive(Default)]
+struct HmmBuffers {
+    /// Row t: the normalised forward state at t, before t's emission.
+    alpha: Vec<f64>,
+    /// Row t: the normalised backward state at t, for the current visible end.
+    beta: Vec<f64>,
+    /// Position t's emission likelihood is 1: it is masked, or its token is impossible.
+    hidden: Vec<bool>,
+    /// K-long work rows.
+    w: Vec<f64>,
+    next: Vec<f64>,
+    /// The marginal handed to the caller.
+    q: Vec<f64>,
+}
+
+impl HmmOracle {
+    /// An oracle over `transitions` (K x K), `emissions` (K x V) and `initial` (K), K >= 1.
+    /// The caller has validated shapes and stochastic rows.
+    pub fn new(
+        transitions: Array2<f64>,
+        emissions: Array2<f64>,
+        initial: Array1<f64>,
+        eos: Option<Token>,
+        attention: Attention,
+    ) -> Self {
+        HmmOracle {
+            a_t: transitions.t().as_standard_layout().into_owned(),
+            a: transitions.as_standard_layout().into_owned(),
+            e_t: emissions.t().as_standard_layout().into_owned(),
+            e: emissions.as_standard_layout().into_owned(),
+            pi: initial,
+            eos,
+            attention,
+        }
+    }
+
+    fn states(&self) -> usize {
+        self.a.nrows()
+    }
+
+    /// One forward step from the normalised state `alpha` at a position holding `x` to the
+    /// normalised state at the next position. Returns the forward total
+    /// sum_h alpha(h) E[h, x], or None when the position counts as masked (MASK, or a
+    /// token no state can emit here), in which case its emission is taken as 1.
+    fn step(&self, alpha: &[f64], x: Token, w: &mut [f64], next: &mut [f64]) -> Option<f64> {
+        let mut total = None;
+        if x != MASK {
+            let e = self.e_t.row(x as usize);
+            let e = e.as_slice().expect("standard layout");
+            let mut s = 0.0;
+            for h in 0..alpha.len() {
+                w[h] = alpha[h] * e[h];
+                s += w[h];
+            }
+            total = (s > 0.0).then_some(s);
+        }
+        let src: &[f64] = if total.is_some() { w } else { alpha };
+        let mut sum = 0.0;
+        for (j, n) in next.iter_mut().enumerate() {
+            let col = self.a_t.row(j);
+            let col = col.as_slice().expect("standard layout");
+            let mut s = 0.0;
+            for h in 0..src.len() {
+                s += src[h] * col[h];
+            }
+            *n = s;
+            sum += s;
+        }
+        // The step keeps positive mass (A's rows are stochastic), so this never divides by 0.
+        next.iter_mut().for_each(|n| *n /= sum);
+        total
+    }
+
+    /// Fills `alpha` rows 0..=tokens.len() and `hidden` for `tokens`.
+    fn forward(&self, tokens: &[Token], buf: &mut HmmBuffers) {
+        let k = self.states();
+        buf.alpha.resize((tokens.len() + 1) * k, 0.0);
+        buf.hidden.resize(tokens.len(), false);
+        buf.alpha[..k].copy_from_slice(self.pi.as_slice().expect("standard layout"));
+        for (t, &x) in tokens.iter().enumerate() {
+            let (done, rest) = buf.alpha.split_at_mut((t + 1) * k);
+            let total = self.step(&done[t * k..], x, &mut buf.w, &mut rest[..k]);
+            buf.hidden[t] = total.is_none();
+        }
+    }
+
+    /// Fills `beta` rows `from..end` for the visible sequence `tokens[..end]`, using the
+    /// `hidden` flags of the forward pass.
+    fn backward(&self, tokens: &[Token], from: usize, end: usize, buf: &mut HmmBuffers) {
+        let k = self.states();
+        buf.beta.resize(end * k, 0.0);
+        buf.beta[(end - 1) * k..].fill(1.0);
+        for t in (from..end - 1).rev() {
+            let (lo, hi) = buf.beta.split_at_mut((t + 1) * k);
+            let after = &hi[..k];
+            if buf.hidden[t + 1] {
+                buf.w.copy_from_slice(after);
+            } else {
+                let e = self.e_t.row(tokens[t + 1] as usize);
+                for ((w, &b), &e) in buf.w.iter_mut().zip(after).zip(e.iter()) {
+                    *w = e * b;
+                }
+            }
+            let cur = &mut lo[t * k..];
+            let mut sum = 0.0;
+            for (h, c) in cur.iter_mut().enumerate() {
+                let row = self.a.row(h);
+                let row = row.as_slice().expect("standard layout");
+                let mut s = 0.0;
+                for (&a, &w) in row.iter().zip(&buf.w) {
+                    s += a * w;
+                }
+                *c = s;
+                sum += s;
+            }
+            if sum > 0.0 {
+                cur.iter_mut().for_each(|c| *c /= sum);
+            }
+        }
+    }
+
+    /// Computes q_i for every masked position of `positions` (ascending) of `branch` and
+    /// hands each to `each(i, q)`, normalised. [`ConfidenceModel::predict`] is built on it.
+    pub fn marginals(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        scratch: &mut Scratch,
+        mut each: impl FnMut(usize, &[f64]),
+    ) {
+        let Some(&last) = positions.last() else {
+            return;
+        };
+        let (k, v) = (self.states(), self.e.ncols());
+        let buf = scratch.slot::<HmmBuffers>();
+        buf.w.resize(k, 0.0);
+        buf.next.resize(k, 0.0);
+        buf.q.resize(v, 0.0);
+        let tokens = &branch.tokens[..branch.visible_end(last, self.attention)];
+        self.forward(tokens, buf);
+        let mut j = 0;
+        while j < positions.len() {
+            let end = branch.visible_end(positions[j], self.attention);
+            let group = positions[j..]
+                .iter()
+                .position(|&p| branch.visible_end(p, self.attention) != end)
+                .map_or(positions.len(), |n| j + n);
+            self.backward(tokens, positions[j], end, buf);
+            for &i in &positions[j..group] {
+                for h in 0..k {
+                    buf.next[h] = buf.alpha[i * k + h] * buf.beta[i * k + h];
+                }
+                buf.q.fill(0.0);
+                for (h, &wh) in buf.next.iter().enumerate() {
+                    let row = self.e.row(h);
+                    for (q, &e) in buf.q.iter_mut().zip(row.iter()) {
+                        *q += wh * e;
+                    }
+                }
+                let sum: f64 = buf.q.iter().sum();
+                buf.q.iter_mut().for_each(|q| *q /= sum);
+                each(i, &buf.q);
+            }
+            j = group;
+        }
+    }
+}
+
+impl ConfidenceModel for HmmOracle {
+    fn vocab_size(&self) -> usize {
+        self.e.ncols()
+    }
+
+    fn eos_token(&self) -> Option<Token> {
+        self.eos
+    }
+
+    fn predict(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        kind: ConfidenceKind,
+        _round: u64,
+        out: &mut [Prediction],
+        scratch: &mut Scratch,
+    ) {
+        self.marginals(branch, positions, scratch, |i, q| {
+            out[i] = Prediction::from_distribution(q, kind);
+        });
+    }
+
+    fn quality(
+        &self,
+        prompt: &[Token],
+        generated: &[Token],
+        _commit_probs: &[f64],
+        scratch: &mut Scratch,
+    ) -> Quality {
+        let k = self.states();
+        let buf = scratch.slot::<HmmBuffers>();
+        buf.w.resize(k, 0.0);
+        buf.next.resize(k, 0.0);
+        buf.alpha.resize(k, 0.0);
+        buf.alpha
+            .copy_from_slice(self.pi.as_slice().expect("standard layout"));
+        let (mut invalid, mut ll) = (0u64, 0.0);
+        for (t, &x) in prompt.iter().chain(generated).enumerate() {
+            // The state is normalised, so the forward total is P(x_t | x_0..x_{t-1}).
+            let p = self.step(&buf.alpha, x, &mut buf.w, &mut buf.next);
+            if t >= prompt.len() {
+                match p {
+                    Some(p) => ll += p.ln(),
+                    None => invalid += 1,
+                }
+            }
+            std::mem::swap(&mut buf.alpha, &mut buf.next);
+        }
+        Quality {
+            invalid_transitions: Some(invalid),
+            log_likelihood: Some(ll),
+            ..Quality::default()
+        }
+    }
+
+    fn sample_prompt(&self, len: usize, rng: &mut ChaCha8Rng) -> Vec<Token> {
+        let mut state = draw(self.pi.iter().copied(), rng);
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            out.push(draw(self.e.row(state).iter().copied(), rng) as Token);
+            state = draw(self.a.row(state).iter().copied(), rng);
+        }
+        out
+    }
+}
+
+/// An index drawn from a stochastic row; rounding short of 1 goes to the last positive entry.
+fn draw(row: impl Iterator<Item = f64>, rng: &mut ChaCha8Rng) -> usize {
+    let u: f64 = rng.random();
+    let (mut acc, mut last) = (0.0, 0);
+    for (j, p) in row.enumerate() {
+        acc += p;
+        if p > 0.0 {
+            last = j;
+            if u < acc {
+                return j;
+            }
+        }
+    }
+    last
+}
+
+/// Parameters of a generated HMM. Together with the seed they fix A, E and pi.
+///
+/// There are `states` content states. Without EOS, K = `states`. With an EOS token, each
+/// content state emits EOS with probability `eos_hazard` and moves to one extra absorbing
+/// "end" state with probability `eos_hazard`, so K = `states` + 1; the end state emits only
+/// EOS. So EOS can appear mid-text (as a stray emission) but eventually the text ends in
+/// EOS padding, at an expected length of about 1 / `eos_hazard`. pi is uniform over the
+/// content states.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HmmParams {
+    /// Content states (at least 1 is used).
+    pub states: usize,
+    /// V.
+    pub vocab_size: usize,
+    /// In [0, 1]: a content row is `stickiness` on itself plus (1 - `stickiness`) times a
+    /// flat-Dirichlet random row over the content states.
+    pub stickiness: f64,
+    /// Non-negative: the inverse temperature of each emission row's softmax over standard
+    /// normal draws; 0 gives uniform emissions.
+    pub emission_sharpness: f64,
+    /// The EOS token; ignored if it is not below `vocab_size`.
+    pub eos_token: Option<Token>,
+    /// In [0, 1): each content state's EOS emission mass and its chance of moving to the
+    /// end state.
+    pub eos_hazard: f64,
+}
+
+/// The stream a generated HMM is drawn from, kept apart from chain_gen's so an HMM and a
+/// chain from the same seed do not share draws.
+fn hmm_rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ 0x686d_6d5f_6d6f_6465)
+}
+
+/// An HMM's (A, E, pi): transitions (K x K), emissions (K x V) and initial law (K).
+pub type HmmMatrices = (Array2<f64>, Array2<f64>, Array1<f64>);
+
+/// Draws (A, E, pi) for `params` from `seed`.
+pub fn generate(params: &HmmParams, seed: u64) -> HmmMatrices {
+    let v = params.vocab_size;
+    let eos = params.eos_token.map(|e| e as usize).filter(|&e| e < v);
+    let content = params.states.max(1);
+    let k = content + usize::from(eos.is_some());
+    let hazard = if eos.is_some() {
+        params.eos_hazard
+    } else {
+        0.0
+    };
+    let keep = 1.0 - hazard;
+    let words: Vec<usize> = (0..v).filter(|&x| Some(x) != eos).collect();
+    let mut rng = hmm_rng(seed);
+    let mut a = Array2::zeros((k, k));
+    let mut e = Array2::zeros((k, v));
+    let mut draws = vec![0.0; content.max(words.len())];
+    for h in 0..content {
+        for d in &mut draws[..content] {
+            *d = Exp1.sample(&mut rng);
+        }
+        let total: f64 = draws[..content].iter().sum();
+        for j in 0..content {
+            let stay = if j == h { params.stickiness } else { 0.0 };
+            a[[h, j]] = keep * (stay + (1.0 - params.stickiness) * draws[j] / total);
+        }
+        for d in &mut draws[..words.len()] {
+            *d = StandardNormal.sample(&mut rng);
+        }
+        // Shift by the largest draw so a sharp softmax cannot overflow.
+        let top = draws[..words.len()]
+            .iter()
+            .copied()
+            .fold(f64::MIN, f64::max);
+        for d in &mut draws[..words.len()] {
+            *d = (params.emission_sharpness * (*d - top)).exp();
+        }
+        let total: f64 = draws[..words.len()].iter().sum();
+        for (c, &x) in words.iter().enumerate() {
+            e[[h, x]] = keep * draws[c] / total;
+        }
+        if let Some(x) = eos {
+            a[[h, content]] = hazard;
+            e[[h, x]] = if words.is_empty() { 1.0 } else { hazard };
+        }
+    }
+    if let Some(x) = eos {
+        a[[content, content]] = 1.0;
+        e[[content, x]] = 1.0;
+    }
+    let mut pi = Array1::zeros(k);
+    pi.slice_mut(ndarray::s![..content])
+        .fill(1.0 / content as f64);
+    (a, e, pi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A tiny random HMM with exact zeros, so some tokens are impossible.
+    fn tiny(rng: &mut ChaCha8Rng, k: usize, v: usize, att: Attention) -> HmmOracle {
+        let mut row = |n: usize| {
+            let keep = rng.random_range(0..n);
+            let mut r: Vec<f64> = (0..n)
+                .map(|j| {
+                    (j == keep || rng.random::<f64>() > 0.4) as u8 as f64 * rng.random::<f64>()
+                })
+                .collect();
+            r[keep] += 0.1;
+            let s: f64 = r.iter().sum();
+            r.iter_mut().for_each(|x| *x /= s);
+            r
+        };
+        let a = Array2::from_shape_vec((k, k), (0..k).flat_map(|_| row(k)).collect()).unwrap();
+        let e = Array2::from_shape_vec((k, v), (0..k).flat_map(|_| row(v)).collect()).unwrap();
+        HmmOracle::new(a, e, Array1::from(row(k)), None, att)
+    }
+
+    /// Calls `f` with every tuple over 0..base of length `len`.
+    fn tuples(len: usize, base: usize, mut f: impl FnMut(&[usize])) {
+        let mut t = vec![0; len];
+        loop {
+            f(&t);
+            let mut d = 0;
+            loop {
+                if d == len {
+                    return;
+                }
+                t[d] += 1;
+                if t[d] < base {
+                    break;
+                }
+                t[d] = 0;
+                d += 1;
+            }
+        }
+    }
+
+    /// The joint probability of each token sequence that agrees with `fixed`, summed over
+    /// every state path, handed to `f`.
+    fn completions(m: &HmmOracle, fixed: &[Option<usize>], mut f: impl FnMut(&[usize], f64)) {
+        let (k, v) = (m.states(), m.vocab_size());
+        tuples(fixed.len(), v, |y| {
+            if y.iter().zip(fixed).any(|(&y, f)| f.is_some_and(|f| f != y)) {
+                return;
+            }
+            let mut joint = 0.0;
+            tuples(y.len(), k, |h| {
+                let mut p = m.pi[h[0]] * m.e[[h[0], y[0]]];
+                for t in 1..y.len() {
+                    p *= m.a[[h[t - 1], h[t]]] * m.e[[h[t], y[t]]];
+                }
+                joint += p;
+            });
+            f(y, joint);
+        });
+    }
+
+    fn prob(m: &HmmOracle, fixed: &[Option<usize>]) -> f64 {
+        let mut s = 0.0;
+        completions(m, fixed, |_, p| s += p);
+        s
+    }
+
+    /// The revealed tokens, with every impossible one (zero prefix probability) dropped.
+    fn effective(m: &HmmOracle, tokens: &[Token]) -> Vec<Option<usize>> {
+        let mut fixed = vec![None; tokens.len()];
+        for t in 0..tokens.len() {
+            if tokens[t] != MASK {
+                fixed[t] = Some(tokens[t] as usize);
+                if prob(m, &fixed[..=t]) == 0.0 {
+                    fixed[t] = None;
+                }
+            }
+        }
+        fixed
+    }
+
+    #[test]
+    fn marginals_match_brute_force_enumeration() {
+        let mut dropped = 0;
+        for seed in 0..60u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let (k, v) = (rng.random_range(1..=3), rng.random_range(2..=4));
+            let p = rng.random_range(1..=2);
+            let bs = rng.random_range(1..=2);
+            let prompt: Vec<Token> = (0..p).map(|_| rng.random_range(0..v) as Token).collect();
+            let mut b = Branch::new(&prompt, bs);
+            for _ in 0..rng.random_range(1..=(6 - p) / bs) {
+                b.append_block();
+            }
+            for i in p..b.tokens.len() {
+                if rng.random::<f64>() < 0.5 {
+                    b.commit(i, rng.random_range(0..v) as Token, None);
+                }
+            }
+            let masked: Vec<usize> = (p..b.tokens.len())
+                .filter(|&i| b.tokens[i] == MASK)
+                .collect();
+            for att in [Attention::Full, Attention::BlockCausal] {
+                let m = tiny(&mut ChaCha8Rng::seed_from_u64(seed + 1000), k, v, att);
+                let mut got = Vec::new();
+                m.marginals(&b, &masked, &mut Scratch::default(), |i, q| {
+                    got.push((i, q.to_vec()))
+                });
+                assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), masked);
+                for (i, q) in got {
+                    let end = b.visible_end(i, att);
+                    let fixed = effective(&m, &b.tokens[..end]);
+                    dropped += (0..end)
+                        .filter(|&t| b.tokens[t] != MASK && fixed[t].is_none())
+                        .count();
+                    let mut want = vec![0.0; v];
+                    completions(&m, &fixed, |y, p| want[y[i]] += p);
+                    let s: f64 = want.iter().sum();
+                    for (a, w) in q.iter().zip(&want) {
+                        assert!(
+                            (a - w / s).abs() < 1e-9,
+                            "seed {seed} {att:?} i {i}: {q:?} vs {want:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(dropped > 0, "no impossible token was exercised");
+    }
+
+    #[test]
+    fn quality_matches_brute_force() {
+        let mut invalid_seen = 0;
+        for seed in 0..30u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let (k, v) = (rng.random_range(1..=3), rng.random_range(2..=4));
+            let m = tiny(&mut rng, k, v, Attention::Full);
+            let p = rng.random_range(1..=2);
+            let x: Vec<Token> = (0..6).map(|_| rng.random_range(0..v) as Token).collect();
+            let mut fixed = effective(&m, &x[..p]);
+            let (mut ll, mut invalid) = (0.0, 0);
+            for &t in &x[p..] {
+                let before = prob(&m, &fixed);
+                fixed.push(Some(t as usize));
+                let pt = prob(&m, &fixed) / before;
+                if pt > 0.0 {
+                    ll += pt.ln();
+                } else {
+                    invalid += 1;
+                    *fixed.last_mut().unwrap() = None;
+                }
+            }
+            let q = m.quality(&x[..p], &x[p..], &[], &mut Scratch::default());
+            assert_eq!(q.invalid_transitions, Some(invalid), "seed {seed}");
+            assert!((q.log_likelihood.unwrap() - ll).abs() < 1e-9, "seed {seed}");
+            assert_eq!(
+                (q.matches_greedy, q.plan_consistent, q.token_errors),
+                (None, None, None)
+            );
+            invalid_seen += invalid;
+        }
+        assert!(invalid_seen > 0, "no invalid token was exercised");
+    }
+
+    #[test]
+    fn long_sequences_do_not_underflow() {
+        let (a, e, pi) = generate(&params(), 5);
+        let m = HmmOracle::new(a, e, pi, Some(0), Attention::Full);
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut b = Branch::new(&m.sample_prompt(512, &mut rng), 8);
+        b.append_block();
+        let mut out = vec![Prediction::default(); b.tokens.len()];
+        let positions: Vec<usize> = (512..520).collect();
+        m.predict(
+            &b,
+            &positions,
+            ConfidenceKind::Prob,
+            1,
+            &mut out,
+            &mut Scratch::default(),
+        );
+        assert!(positions
+            .iter()
+            .all(|&i| out[i].prob.is_finite() && out[i].prob > 0.0));
+    }
+
+    fn golden_csv(name: &str) -> Vec<Vec<String>> {
+        let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let rows = text.lines().filter(|l| !l.trim().is_empty());
+        rows.map(|l| l.split(',').map(|s| s.trim().to_string()).collect())
+            .collect()
+    }
+
+    fn golden_matrix(name: &str) -> Array2<f64> {
+        let rows = golden_csv(name);
+        let flat = rows.iter().flatten().map(|s| s.parse().unwrap()).collect();
+        Array2::from_shape_vec((rows.len(), rows[0].len()), flat).unwrap()
+    }
+
+    #[test]
+    fn reproduces_the_golden_example() {
+        use crate::engine::{Prompts, Setup, Workspace};
+        let pi = golden_matrix("hmm_pi.csv").row(0).to_owned();
+        let (a, e) = (golden_matrix("hmm_A.csv"), golden_matrix("hmm_E.csv"));
+        let model = Arc::new(HmmOracle::new(a, e, pi, Some(0), Attention::Full));
+        let expected = golden_csv("expected-hmm.csv");
+        let col = |name: &str| expected[0].iter().position(|c| c == name).unwrap();
+        for row in &expected[1..] {
+            let branches = row[col("search.branches")].parse().unwrap();
+            let setup = Setup {
+                model: model.clone(),
+                decoder: Arc::new(crate::decoder::D2f {
+                    block_size: 8,
+                    max_blocks: 4,
+                    add_threshold: 0.1,
+                    activate_threshold: 0.95,
+                    fill_threshold: 0.9,
+                }),
+                search: crate::search::Search::Lopa { branches },
+                confidence: ConfidenceKind::Prob,
+                gen_length: 32,
+                prompts: Prompts::Explicit(vec![vec![1, 2], vec![5], vec![7]]),
+                seed: 3,
+                sequences: 3,
+            };
+            let seq = row[col("seq")].parse().unwrap();
+            let r = setup.decode(seq, &mut Workspace::default()).unwrap();
+            let int = |name: &str| row[col(name)].parse::<u64>().unwrap();
+            let got = [r.rounds, r.tokens, r.content_tokens, r.lookahead_wins];
+            let want = ["rounds", "tokens", "content_tokens", "lookahead_wins"].map(int);
+            assert_eq!(got, want, "k {branches} seq {seq}");
+            assert_eq!(
+                r.quality.invalid_transitions,
+                Some(int("invalid_transitions"))
+            );
+            let ll: f64 = row[col("log_likelihood")].parse().unwrap();
+            assert!((r.quality.log_likelihood.unwrap() - ll).abs() < 1e-9);
+            assert_eq!(r.quality.matches_greedy, None);
+        }
+    }
+
+    fn params() -> HmmParams {
+        HmmParams {
+            states: 4,
+            vocab_size: 10,
+            stickiness: 0.8,
+            emission_sharpness: 2.0,
+            eos_token: Some(0),
+            eos_hazard: 0.02,
+        }
+    }
+
+    #[test]
+    fn generated_rows_are_stochastic_and_seeded() {
+        let (a, e, pi) = generate(&params(), 7);
+        assert_eq!((a.dim(), e.dim(), pi.len()), ((5, 5), (5, 10), 5));
+        for row in a.rows().into_iter().chain(e.rows()) {
+            assert!((row.sum() - 1.0).abs() < 1e-12);
+            assert!(row.iter().all(|&p| p >= 0.0));
+        }
+        assert!((pi.sum() - 1.0).abs() < 1e-12 && pi[4] == 0.0);
+        // The end state absorbs and emits only EOS; content states reach it at the hazard.
+        assert_eq!((a[[4, 4]], e[[4, 0]]), (1.0, 1.0));
+        assert!((a[[1, 4]] - 0.02).abs() < 1e-15 && (e[[1, 0]] - 0.02).abs() < 1e-15);
+        assert!(a[[2, 2]] >= 0.98 * 0.8);
+        assert_eq!(generate(&params(), 7), (a, e, pi));
+        assert_ne!(generate(&params(), 7), generate(&params(), 8));
+        let no_eos = HmmParams {
+            eos_token: None,
+            ..params()
+        };
+        let (a, e, _) = generate(&no_eos, 7);
+        assert_eq!((a.dim(), e.dim()), ((4, 4), (4, 10)));
+        assert!(e.rows().into_iter().all(|r| (r.sum() - 1.0).abs() < 1e-12));
+    }
+}

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+use crate::state::{Attention, Branch, Token, MASK};
 
 /// The Markov oracle over a row-stochastic transition matrix T.
 #[derive(Debug)]
@@ -131,17 +131,16 @@ impl ConfidenceModel for MarkovOracle {
         self.eos
     }
 
-    fn predict(
+    fn distributions(
         &self,
         branch: &Branch,
         positions: &[usize],
-        kind: ConfidenceKind,
         _round: u64,
-        out: &mut [Prediction],
         scratch: &mut Scratch,
-    ) {
+        sink: &mut dyn FnMut(usize, &[f64]),
+    ) -> bool {
         let Some(&last) = positions.last() else {
-            return;
+            return true;
         };
         let len = branch.tokens.len();
         scratch.q.resize(self.vocab_size(), 0.0);
@@ -174,9 +173,10 @@ impl ConfidenceModel for MarkovOracle {
             let r = scratch.right[i + 1];
             let right = (r < end).then(|| (branch.tokens[r], r - i));
             self.marginal(branch.tokens[left], i - left, right, &mut scratch.q);
-            out[i] = Prediction::from_distribution(&scratch.q, kind);
+            sink(i, &scratch.q);
             debug_assert!(i <= last);
         }
+        true
     }
 
     fn quality(
@@ -266,6 +266,7 @@ pub(crate) fn sample_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::{ConfidenceKind, Prediction};
     use ndarray::array;
 
     fn chain() -> MarkovOracle {

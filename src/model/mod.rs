@@ -5,8 +5,10 @@
 //! a finished sequence. One file per model family, all behind [`ConfidenceModel`].
 
 pub mod chain_gen;
+pub mod field;
 pub mod hmm;
 pub mod markov;
+pub mod miscalibrated;
 pub mod plan;
 
 use std::any::Any;
@@ -29,6 +31,8 @@ pub struct Scratch {
     pub left: Vec<usize>,
     /// Per position: the nearest revealed position at or after it (`usize::MAX` if none).
     pub right: Vec<usize>,
+    /// The (seed, seq) being decoded, for models whose noise is keyed by it.
+    pub sequence: (u64, usize),
     /// Model-specific buffers and per-sequence state.
     slot: Option<Box<dyn Any + Send>>,
 }
@@ -74,6 +78,8 @@ pub trait ConfidenceModel: Send + Sync {
 
     /// Predicts every position of `positions` (masked, ascending) of `branch` in forward
     /// pass `round` (from 1), writing `out[pos]`. `out` is at least as long as the branch.
+    /// The default derives each prediction from [`ConfidenceModel::distributions`]; a
+    /// model implements at least one of the two.
     fn predict(
         &self,
         branch: &Branch,
@@ -82,7 +88,25 @@ pub trait ConfidenceModel: Send + Sync {
         round: u64,
         out: &mut [Prediction],
         scratch: &mut Scratch,
-    );
+    ) {
+        self.distributions(branch, positions, round, scratch, &mut |i, q| {
+            out[i] = Prediction::from_distribution(q, kind);
+        });
+    }
+
+    /// Hands the full distribution q_i of every position of `positions` to `sink`, in
+    /// order, for wrappers that reshape it. Returns false when the model has no explicit
+    /// distribution (then nothing is handed over).
+    fn distributions(
+        &self,
+        _branch: &Branch,
+        _positions: &[usize],
+        _round: u64,
+        _scratch: &mut Scratch,
+        _sink: &mut dyn FnMut(usize, &[f64]),
+    ) -> bool {
+        false
+    }
 
     /// Judges a finished sequence. `commit_probs[i]` is the top probability generated
     /// position i had when it was committed.

@@ -1,131 +1,95 @@
 //! Turns validated configurations into engine setups: loads or generates each distinct
-//! matrix once, checks what needs the vocabulary, and shares one oracle (and its power
+//! model once, checks what needs the vocabulary, and shares one model (and its power
 //! cache) between every configuration that uses the same one.
 
 use std::sync::Arc;
 
 use ndarray::Array2;
 
-use super::load::Scenario;
-use super::matrix::{read_square, ROW_SUM_TOLERANCE};
-use super::resolve::{DecoderSpec, MarkovSource, Resolved};
+use super::load::{Origin, Scenario};
+use super::matrix::{read_square, read_stochastic, ROW_SUM_TOLERANCE};
+use super::models::ModelSpec;
+use super::resolve::{DecoderSpec, Resolved};
 use super::ScenarioError;
 use crate::decoder::AnchorDecoder;
 use crate::engine::{Prompts, Setup};
+use crate::model::field::ConfidenceField;
+use crate::model::hmm::{self, HmmOracle};
+use crate::model::miscalibrated::Miscalibrated;
+use crate::model::plan::{self, PlanMixture};
 use crate::model::{chain_gen, ConfidenceModel, MarkovOracle};
 use crate::state::{Attention, Token};
 
+/// What makes two configurations share a model.
 #[derive(PartialEq)]
-struct OracleKey {
-    source: MarkovSource,
+struct ModelKey {
+    spec: ModelSpec,
     seed: Option<u64>,
     eos: Option<Token>,
     attention: Attention,
+    miscalibration: Option<(f64, f64)>,
+}
+
+/// Checks that `eos` is in the vocabulary and, where `absorbing`, that its row stays put.
+fn check_eos(t: &Array2<f64>, eos: Option<Token>, absorbing: bool) -> Result<(), String> {
+    let Some(e) = eos else { return Ok(()) };
+    let v = t.ncols();
+    if e as usize >= v {
+        return Err(format!("token {e} is outside the vocabulary 0..{v}"));
+    }
+    let stay = t[[e as usize, e as usize]];
+    if absorbing && (stay - 1.0).abs() > ROW_SUM_TOLERANCE {
+        return Err(format!(
+            "the EOS row must be absorbing (T[{e}, {e}] = 1), but T[{e}, {e}] = {stay}"
+        ));
+    }
+    Ok(())
 }
 
 impl Scenario {
     /// One engine setup per configuration.
     pub fn setups(&self, resolved: &[Resolved]) -> Result<Vec<Setup>, ScenarioError> {
-        let mut matrices: Vec<(MarkovSource, Option<u64>, Arc<Array2<f64>>)> = Vec::new();
-        let mut oracles: Vec<(OracleKey, usize, Option<Arc<MarkovOracle>>)> = Vec::new();
+        let mut models: Vec<(ModelKey, usize, usize)> = Vec::new();
         let mut slots = Vec::with_capacity(resolved.len());
-        for r in resolved {
+        for (i, r) in resolved.iter().enumerate() {
             let c = &r.config;
-            let at = |key: &str| {
-                r.origins
-                    .get(key)
-                    .cloned()
-                    .unwrap_or(super::Origin::Default)
+            let key = ModelKey {
+                spec: c.model.clone(),
+                seed: c.model.generated().then_some(c.seed),
+                eos: c.eos_token,
+                attention: c.attention,
+                miscalibration: c.miscalibration,
             };
-            let seed = matches!(c.source, MarkovSource::Generated(_)).then_some(c.seed);
-            let t = match matrices
-                .iter()
-                .find(|(s, sd, _)| *s == c.source && *sd == seed)
-            {
-                Some((_, _, t)) => t.clone(),
+            match models.iter().position(|(k, _, _)| *k == key) {
+                Some(m) => {
+                    models[m].1 = models[m].1.max(c.gen_length);
+                    slots.push(m);
+                }
                 None => {
-                    let t = Arc::new(match &c.source {
-                        MarkovSource::Csv(path) => read_square(path).map_err(|m| {
-                            self.error(&at("model.transitions"), "model.transitions", m)
-                        })?,
-                        MarkovSource::Generated(p) => chain_gen::generate(p, c.seed),
-                    });
-                    matrices.push((c.source.clone(), seed, t.clone()));
-                    t
-                }
-            };
-            let v = t.nrows();
-            if let Some(e) = c.eos_token {
-                let key = "model.eos_token";
-                if e as usize >= v {
-                    return Err(self.error(
-                        &at(key),
-                        key,
-                        format!("token {e} is outside the vocabulary 0..{v}"),
-                    ));
-                }
-                let stay = t[[e as usize, e as usize]];
-                if (stay - 1.0).abs() > ROW_SUM_TOLERANCE {
-                    return Err(self.error(
-                        &at(key),
-                        key,
-                        format!(
-                        "the EOS row must be absorbing (T[{e}, {e}] = 1), but T[{e}, {e}] = {stay}"
-                    ),
-                    ));
+                    models.push((key, c.gen_length, i));
+                    slots.push(models.len() - 1);
                 }
             }
+        }
+        let mut built: Vec<(Arc<dyn ConfidenceModel>, usize)> = Vec::with_capacity(models.len());
+        for (key, max_len, first) in &models {
+            built.push(self.build_model(key, *max_len, &resolved[*first])?);
+        }
+        let mut setups = Vec::with_capacity(resolved.len());
+        for (r, slot) in resolved.iter().zip(slots) {
+            let c = &r.config;
+            let (model, v) = built[slot].clone();
             if let Prompts::Explicit(list) = &c.prompts {
                 for (i, p) in list.iter().enumerate() {
                     if let Some(&bad) = p.iter().find(|&&x| x as usize >= v) {
                         return Err(self.error(
-                            &at("model.prompts"),
+                            &at(r, "model.prompts"),
                             "model.prompts",
                             format!("prompt {i} holds token {bad}, outside the vocabulary 0..{v}"),
                         ));
                     }
                 }
             }
-            let bytes = MarkovOracle::cache_bytes(v, c.gen_length);
-            if bytes > u128::from(c.cache_budget_mb) << 20 {
-                return Err(self.error(&at("model.cache_budget_mb"), "model.cache_budget_mb", format!(
-                    "the matrix-power cache for V = {v} and gen_length = {} needs up to {} MiB (V * V * L * 8 bytes), over the budget of {} MiB; raise model.cache_budget_mb or shrink the vocabulary or gen_length",
-                    c.gen_length, bytes >> 20, c.cache_budget_mb
-                )));
-            }
-            let key = OracleKey {
-                source: c.source.clone(),
-                seed,
-                eos: c.eos_token,
-                attention: c.attention,
-            };
-            let slot = match oracles.iter().position(|(k, _, _)| *k == key) {
-                Some(i) => {
-                    oracles[i].1 = oracles[i].1.max(c.gen_length);
-                    i
-                }
-                None => {
-                    oracles.push((key, c.gen_length, None));
-                    oracles.len() - 1
-                }
-            };
-            slots.push((slot, t));
-        }
-        let mut setups = Vec::with_capacity(resolved.len());
-        for (r, (slot, t)) in resolved.iter().zip(slots) {
-            let c = &r.config;
-            let (key, max_len, oracle) = &mut oracles[slot];
-            let oracle = oracle
-                .get_or_insert_with(|| {
-                    Arc::new(MarkovOracle::new(
-                        (*t).clone(),
-                        key.eos,
-                        key.attention,
-                        *max_len,
-                    ))
-                })
-                .clone();
-            let model: Arc<dyn ConfidenceModel> = oracle;
             let decoder: Arc<dyn AnchorDecoder> = match &c.decoder {
                 DecoderSpec::D2f(d) => Arc::new(d.clone()),
                 DecoderSpec::SemiAr(d) => Arc::new(d.clone()),
@@ -143,4 +107,145 @@ impl Scenario {
         }
         Ok(setups)
     }
+
+    fn build_model(
+        &self,
+        key: &ModelKey,
+        max_len: usize,
+        r: &Resolved,
+    ) -> Result<(Arc<dyn ConfidenceModel>, usize), ScenarioError> {
+        let c = &r.config;
+        let fail = |k: &str, m: String| self.error(&at(r, k), k, m);
+        let budget = |bytes: u128| {
+            if bytes > u128::from(c.cache_budget_mb) << 20 {
+                Err(fail("model.cache_budget_mb", format!(
+                    "the matrix-power cache for gen_length = {max_len} needs up to {} MiB (plans x V x V x L x 8 bytes), over the budget of {} MiB; raise model.cache_budget_mb or shrink the vocabulary or gen_length",
+                    bytes >> 20, c.cache_budget_mb
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        let (model, v): (Arc<dyn ConfidenceModel>, usize) = match &key.spec {
+            ModelSpec::MarkovCsv(_) | ModelSpec::MarkovGenerated(_) => {
+                let t = match &key.spec {
+                    ModelSpec::MarkovCsv(path) => {
+                        read_square(path).map_err(|m| fail("model.transitions", m))?
+                    }
+                    ModelSpec::MarkovGenerated(p) => chain_gen::generate(p, c.seed),
+                    _ => unreachable!("matched above"),
+                };
+                check_eos(&t, key.eos, true).map_err(|m| fail("model.eos_token", m))?;
+                budget(MarkovOracle::cache_bytes(t.nrows(), max_len))?;
+                let v = t.nrows();
+                (
+                    Arc::new(MarkovOracle::new(t, key.eos, key.attention, max_len)),
+                    v,
+                )
+            }
+            ModelSpec::HmmCsv(..) | ModelSpec::HmmGenerated(_) => {
+                let (a, e, pi) = match &key.spec {
+                    ModelSpec::HmmCsv(a, e, pi) => self.read_hmm(r, a, e, pi)?,
+                    ModelSpec::HmmGenerated(p) => hmm::generate(p, c.seed),
+                    _ => unreachable!("matched above"),
+                };
+                let v = e.ncols();
+                if let Some(t) = key.eos.filter(|&t| t as usize >= v) {
+                    return Err(fail(
+                        "model.eos_token",
+                        format!("token {t} is outside the vocabulary 0..{v}"),
+                    ));
+                }
+                (
+                    Arc::new(HmmOracle::new(a, e, pi, key.eos, key.attention)),
+                    v,
+                )
+            }
+            ModelSpec::PlanCsv(..) | ModelSpec::PlanGenerated(_) => {
+                let (plans, prior) = match &key.spec {
+                    ModelSpec::PlanCsv(paths, prior) => {
+                        let mut plans = Vec::new();
+                        for p in paths {
+                            plans.push(read_square(p).map_err(|m| fail("model.plans", m))?);
+                        }
+                        (plans, prior.clone())
+                    }
+                    ModelSpec::PlanGenerated(p) => plan::generate(p, c.seed),
+                    _ => unreachable!("matched above"),
+                };
+                let v = plans[0].nrows();
+                if let Some((z, t)) = plans.iter().enumerate().find(|(_, t)| t.nrows() != v) {
+                    return Err(fail("model.plans", format!(
+                        "plan {z} is {0} x {0}, but plan 0 is {v} x {v}; plans share one vocabulary",
+                        t.nrows()
+                    )));
+                }
+                for (z, t) in plans.iter().enumerate() {
+                    check_eos(t, key.eos, true)
+                        .map_err(|m| fail("model.eos_token", format!("plan {z}: {m}")))?;
+                }
+                budget(MarkovOracle::cache_bytes(v, max_len) * plans.len() as u128)?;
+                (
+                    Arc::new(PlanMixture::new(
+                        plans,
+                        prior,
+                        key.eos,
+                        key.attention,
+                        max_len,
+                    )),
+                    v,
+                )
+            }
+            ModelSpec::Field(p) => (
+                Arc::new(ConfidenceField::new(p.clone(), key.attention)),
+                p.vocab_size,
+            ),
+        };
+        let model = match key.miscalibration {
+            Some((t, sigma)) => {
+                Arc::new(Miscalibrated::new(model, t, sigma)) as Arc<dyn ConfidenceModel>
+            }
+            None => model,
+        };
+        Ok((model, v))
+    }
+
+    fn read_hmm(
+        &self,
+        r: &Resolved,
+        a: &std::path::Path,
+        e: &std::path::Path,
+        pi: &std::path::Path,
+    ) -> Result<hmm::HmmMatrices, ScenarioError> {
+        let fail = |k: &str, m: String| self.error(&at(r, k), k, m);
+        let a = read_square(a).map_err(|m| fail("model.hmm_transitions", m))?;
+        let k = a.nrows();
+        let em = read_stochastic(e, None).map_err(|m| fail("model.emissions", m))?;
+        if em.nrows() != k {
+            return Err(fail(
+                "model.emissions",
+                format!(
+                    "{}: {} rows, but the transition matrix has K = {k} states",
+                    e.display(),
+                    em.nrows()
+                ),
+            ));
+        }
+        let init = read_stochastic(pi, Some(k)).map_err(|m| fail("model.initial", m))?;
+        if init.nrows() != 1 {
+            return Err(fail(
+                "model.initial",
+                format!(
+                    "{}: must be one line of K = {k} entries, found {} lines",
+                    pi.display(),
+                    init.nrows()
+                ),
+            ));
+        }
+        Ok((a, em, init.row(0).to_owned()))
+    }
+}
+
+fn at(r: &Resolved, key: &str) -> Origin {
+    r.origins.get(key).cloned().unwrap_or(Origin::Default)
 }

@@ -16,6 +16,8 @@ pub enum ModelKind {
     Hmm,
     /// The latent-plan mixture (SPEC 2b.2).
     Plan,
+    /// The phenomenological confidence field.
+    Field,
 }
 
 /// `decoder.kind`.
@@ -115,6 +117,38 @@ pub struct ModelDoc {
     pub eos_hazard: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_budget_mb: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub states: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emission_sharpness: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior_entropy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_logit: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub difficulty_sd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_strength: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub right_strength: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_scale: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_sd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logit_noise: Option<f64>,
 }
 
 /// `[decoder]`.
@@ -179,6 +213,22 @@ pub const KEYS: &[&str] = &[
     "model.support",
     "model.eos_hazard",
     "model.cache_budget_mb",
+    "model.states",
+    "model.stickiness",
+    "model.emission_sharpness",
+    "model.plan_count",
+    "model.prior_entropy",
+    "model.overlap",
+    "model.base_logit",
+    "model.difficulty_sd",
+    "model.left_strength",
+    "model.right_strength",
+    "model.kernel_scale",
+    "model.noise_sd",
+    "model.persistence",
+    "model.gamma",
+    "model.temperature",
+    "model.logit_noise",
     "decoder.kind",
     "decoder.block_size",
     "decoder.add_threshold",

@@ -300,7 +300,7 @@ fn read_case(
 }
 
 /// Parses the key of a `--set` into its dotted path, following TOML's key rules.
-fn parse_set_key(key: &str) -> Option<Vec<String>> {
+pub fn parse_set_key(key: &str) -> Option<Vec<String>> {
     let mut table: Table = toml::from_str(&format!("{key} = 0")).ok()?;
     let mut path = Vec::new();
     loop {
@@ -314,7 +314,7 @@ fn parse_set_key(key: &str) -> Option<Vec<String>> {
 }
 
 /// A `--set` value: TOML if it parses, else a bare string.
-fn parse_set_value(raw: &str) -> Value {
+pub fn parse_set_value(raw: &str) -> Value {
     toml::from_str::<Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))

@@ -5,11 +5,15 @@ mod build;
 pub mod doc;
 mod load;
 pub mod matrix;
+mod models;
 mod resolve;
 mod spans;
 
-pub use load::{check_key, load, Case, Entry, Origin, Scenario, Swept};
-pub use resolve::{value_cell, Config, DecoderSpec, MarkovSource, Resolved};
+pub use load::{
+    check_key, load, parse_set_key, parse_set_value, Case, Entry, Origin, Scenario, Swept,
+};
+pub use models::ModelSpec;
+pub use resolve::{value_cell, Config, DecoderSpec, Resolved};
 
 /// A scenario problem, already phrased for the user: file, line, key and what is valid.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -1,18 +1,16 @@
 //! From a loaded scenario to validated configurations: cases in file order, the sweep's
 //! cartesian product inside each (last key fastest), defaults, required keys and ranges.
 
-use std::path::PathBuf;
-
 use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::doc::{DecoderKind, FileDoc, ModelKind, SearchKind};
+use super::doc::{DecoderKind, FileDoc, SearchKind};
 use super::load::{Entry, Origin, Scenario};
+use super::models::ModelSpec;
 use super::ScenarioError;
 use crate::decoder::{D2f, SemiAr, SemiArRule};
 use crate::engine::Prompts;
-use crate::model::chain_gen::ChainParams;
 use crate::record::ConfigLabel;
 use crate::report::float_cell;
 use crate::search::Search;
@@ -23,15 +21,6 @@ const MAX_GEN_LENGTH: u64 = 1 << 16;
 
 /// Most sequences per configuration: every record is kept until the files are written.
 const MAX_SEQUENCES: u64 = 100_000_000;
-
-/// Where a Markov oracle's matrix comes from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum MarkovSource {
-    /// A CSV file, resolved against the scenario's folder.
-    Csv(PathBuf),
-    /// The seeded generator.
-    Generated(ChainParams),
-}
 
 /// The anchor decoder of a configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,9 +42,11 @@ pub struct Config {
     pub sequences: usize,
     /// L.
     pub gen_length: usize,
-    /// The Markov oracle's matrix.
-    pub source: MarkovSource,
-    /// Absorbing EOS.
+    /// The confidence model.
+    pub model: ModelSpec,
+    /// The miscalibration wrapper's (temperature, logit noise), when it is on.
+    pub miscalibration: Option<(f64, f64)>,
+    /// EOS.
     pub eos_token: Option<Token>,
     /// Visibility.
     pub attention: Attention,
@@ -292,31 +283,9 @@ impl Scenario {
             }
         };
 
-        let model_kind = model.kind.ok_or_else(|| missing("model.kind"))?;
-        if model_kind != ModelKind::Markov {
-            return Err(err(
-                "model.kind",
-                format!(
-                    "model kind {:?} is not available in this version; use \"markov\"",
-                    model_kind
-                )
-                .to_lowercase(),
-            ));
-        }
         let attention = *model.attention.get_or_insert(Attention::Full);
-        let source = match (&model.transitions, model.vocab_size) {
-            (Some(_), Some(_)) => {
-                return Err(err("model.vocab_size", "give either model.transitions (a CSV) or the generator's model.vocab_size, not both".into()))
-            }
-            (Some(path), None) => MarkovSource::Csv(self.dir.join(path)),
-            (None, Some(v)) => MarkovSource::Generated(self.chain_params(model, v, &err)?),
-            (None, None) => {
-                return Err(ScenarioError(format!(
-                    "{}: the Markov oracle needs `model.transitions` (a V x V CSV) or the generator's `model.vocab_size`",
-                    self.path.display()
-                )))
-            }
-        };
+        let model_spec = self.model_spec(model, &err)?;
+        let miscalibration = self.miscalibration(model, &err)?;
         let prompts = match &model.prompts {
             Some(list) if list.is_empty() || list.iter().any(Vec::is_empty) => {
                 return Err(err(
@@ -345,7 +314,8 @@ impl Scenario {
             seed,
             sequences: sequences as usize,
             gen_length: gen_length as usize,
-            source,
+            model: model_spec,
+            miscalibration,
             eos_token,
             attention,
             prompts,
@@ -365,68 +335,6 @@ impl Scenario {
             config,
             doc,
             origins,
-        })
-    }
-
-    fn chain_params(
-        &self,
-        model: &mut super::doc::ModelDoc,
-        vocab: u64,
-        err: &dyn Fn(&str, String) -> ScenarioError,
-    ) -> Result<ChainParams, ScenarioError> {
-        if !(2..=4096).contains(&vocab) {
-            return Err(err(
-                "model.vocab_size",
-                format!("must be in 2..=4096, got {vocab}"),
-            ));
-        }
-        let in_unit = |key: &str, x: f64| {
-            if (0.0..=1.0).contains(&x) {
-                Ok(x)
-            } else {
-                Err(err(key, format!("must be a number in [0, 1], got {x}")))
-            }
-        };
-        let peakedness = *model.peakedness.get_or_insert(1.0);
-        if !(0.0..=100.0).contains(&peakedness) {
-            return Err(err(
-                "model.peakedness",
-                format!("must be a number in [0, 100], got {peakedness}"),
-            ));
-        }
-        let share = in_unit(
-            "model.deterministic_share",
-            *model.deterministic_share.get_or_insert(0.0),
-        )?;
-        let mass = in_unit(
-            "model.deterministic_mass",
-            *model.deterministic_mass.get_or_insert(0.99),
-        )?;
-        let hazard = in_unit("model.eos_hazard", *model.eos_hazard.get_or_insert(0.0))?;
-        if hazard >= 1.0 {
-            return Err(err(
-                "model.eos_hazard",
-                "must be below 1, or nothing but EOS is ever generated".into(),
-            ));
-        }
-        let support = *model.support.get_or_insert(vocab);
-        if support == 0 {
-            return Err(err("model.support", "must be at least 1".into()));
-        }
-        if let Some(e) = model.eos_token.filter(|&e| u64::from(e) >= vocab) {
-            return Err(err(
-                "model.eos_token",
-                format!("token {e} is outside the vocabulary 0..{vocab}"),
-            ));
-        }
-        Ok(ChainParams {
-            vocab_size: vocab as usize,
-            peakedness,
-            deterministic_share: share,
-            deterministic_mass: mass,
-            support: support as usize,
-            eos_token: model.eos_token,
-            eos_hazard: hazard,
         })
     }
 }

@@ -332,3 +332,85 @@ fn cases_expand_in_file_order_with_the_sweep_inside() {
         "wide"
     );
 }
+
+/// A folder with the golden HMM and plan files and `s.toml` holding `text`.
+fn model_scenario(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "hmm_A.csv",
+        "hmm_E.csv",
+        "hmm_pi.csv",
+        "plan0.csv",
+        "plan1.csv",
+        "chain12.csv",
+    ] {
+        fs::copy(root().join("tests/golden").join(f), dir.path().join(f)).unwrap();
+    }
+    fs::write(dir.path().join("s.toml"), text).unwrap();
+    dir
+}
+
+const HMM: &str = "name = \"h\"\nsequences = 2\ngen_length = 16\n[model]\nkind = \"hmm\"\nhmm_transitions = \"hmm_A.csv\"\nemissions = \"hmm_E.csv\"\ninitial = \"hmm_pi.csv\"\nprompts = [[1]]\n[decoder]\nkind = \"d2f\"\nblock_size = 8\n";
+
+const FIELD: &str = "name = \"f\"\nsequences = 2\ngen_length = 64\n[model]\nkind = \"field\"\nvocab_size = 50\nprompt_length = 4\n[decoder]\nkind = \"d2f\"\nblock_size = 16\n[search]\nkind = \"lopa\"\nbranches = 2\n";
+
+/// Scenario text, an optional (file, content) to overwrite, and what the error must say.
+type ModelCase = (String, Option<(&'static str, &'static str)>, &'static [&'static str]);
+
+#[test]
+fn bad_model_parameters_are_clear_errors() {
+    let cases: Vec<ModelCase> = vec![
+        // A non-stochastic HMM transition matrix.
+        (HMM.into(), Some(("hmm_A.csv", "0.5,0.4,0\n1,0,0\n0,0,1\n")), &["model.hmm_transitions", "hmm_A.csv:1", "row sums to"]),
+        // K = 0: an empty transition file, and a generator with no states.
+        (HMM.into(), Some(("hmm_A.csv", "")), &["model.hmm_transitions", "no rows"]),
+        (HMM.replace("hmm_transitions = \"hmm_A.csv\"\nemissions = \"hmm_E.csv\"\ninitial = \"hmm_pi.csv\"\n", "vocab_size = 6\nstates = 0\n"), None, &["s.toml:", "model.states", "1..="]),
+        // Emissions with the wrong number of rows, an initial vector of the wrong size.
+        (HMM.into(), Some(("hmm_E.csv", "1,0,0,0,0,0,0,0\n")), &["model.emissions", "K = 3"]),
+        (HMM.into(), Some(("hmm_pi.csv", "0.5,0.5\n")), &["model.initial", "needs 3"]),
+        // A negative temperature for the miscalibration wrapper.
+        (HMM.replace("prompts = [[1]]", "prompts = [[1]]\ntemperature = -0.5"), None, &["s.toml:10", "model.temperature"]),
+        // Kernels that would make NaN.
+        (FIELD.replace("vocab_size = 50", "vocab_size = 50\nkernel_scale = 0.0"), None, &["s.toml:7", "model.kernel_scale"]),
+        (FIELD.replace("vocab_size = 50", "vocab_size = 50\nleft_strength = nan"), None, &["s.toml:7", "model.left_strength"]),
+        (FIELD.replace("vocab_size = 50", "vocab_size = 50\nright_strength = inf"), None, &["s.toml:7", "model.right_strength"]),
+        (FIELD.replace("vocab_size = 50", "vocab_size = 50\ngamma = 0"), None, &["s.toml:7", "model.gamma"]),
+        // Plans that disagree, and a prior that does not sum to 1.
+        ("name = \"p\"\nsequences = 1\ngen_length = 8\n[model]\nkind = \"plan\"\nplans = [\"plan0.csv\", \"chain12.csv\"]\nplan_prior = [0.5, 0.5]\n[decoder]\nkind = \"d2f\"\nblock_size = 8\n".into(), None, &["model.plans", "plan 1"]),
+        ("name = \"p\"\nsequences = 1\ngen_length = 8\n[model]\nkind = \"plan\"\nplans = [\"plan0.csv\", \"plan1.csv\"]\nplan_prior = [0.5, 0.6]\n[decoder]\nkind = \"d2f\"\nblock_size = 8\n".into(), None, &["s.toml:7", "model.plan_prior", "sums to"]),
+    ];
+    for (text, file, needles) in cases {
+        let dir = model_scenario(&text);
+        if let Some((name, content)) = file {
+            fs::write(dir.path().join(name), content).unwrap();
+        }
+        fails_with(dir.path(), &[], needles);
+    }
+}
+
+#[test]
+fn every_model_family_runs_and_reports_its_own_columns() {
+    let dir = model_scenario(FIELD);
+    let o = run_in(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_rows(&dir.path().join("out/runs.csv"));
+    assert!(rows
+        .iter()
+        .all(|r| !r["token_errors"].is_empty() && r["invalid_transitions"].is_empty()));
+    let dir = model_scenario(&HMM.replace(
+        "prompts = [[1]]",
+        "prompts = [[1]]\ntemperature = 0.5\nlogit_noise = 0.3",
+    ));
+    let o = run_in(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_rows(&dir.path().join("out/runs.csv"));
+    assert!(rows
+        .iter()
+        .all(|r| !r["log_likelihood"].is_empty() && r["matches_greedy"].is_empty()));
+    for kind in ["hmm", "plan"] {
+        let text = format!("name = \"g\"\nsequences = 2\ngen_length = 32\n[model]\nkind = \"{kind}\"\nvocab_size = 12\neos_token = 0\neos_hazard = 0.01\nprompt_length = 3\n[decoder]\nkind = \"d2f\"\nblock_size = 8\n[search]\nkind = \"lopa\"\nbranches = 3\n");
+        let dir = model_scenario(&text);
+        let o = run_in(dir.path(), &[]);
+        assert!(o.status.success(), "{kind}: {}", stderr(&o));
+    }
+}

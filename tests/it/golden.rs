@@ -65,3 +65,13 @@ fn threshold_block_causal_neg_entropy_matches_the_worked_example() {
         "tests/golden/expected-threshold-causal.csv",
     );
 }
+
+#[test]
+fn hidden_markov_oracle_matches_the_worked_example() {
+    check("tests/golden/hmm.toml", "tests/golden/expected-hmm.csv");
+}
+
+#[test]
+fn plan_mixture_matches_the_worked_example() {
+    check("tests/golden/plan.toml", "tests/golden/expected-plan.csv");
+}

@@ -1,5 +1,6 @@
 //! One integration-test binary (ripgrep style), so the suite links once.
 
+mod calibrate;
 mod cli;
 mod figures;
 mod golden;

@@ -1,0 +1,192 @@
+//! Writing the calibrated scenario: the original file with the `--set` overrides and the
+//! calibrated value filled in, comments kept, and relative paths rewritten so the new file
+//! runs from its own folder.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use toml_edit::{DocumentMut, Item, TableLike};
+
+use crate::report::write_atomic;
+use crate::scenario::{parse_set_key, parse_set_value};
+
+/// Keys whose values are paths relative to the scenario's folder.
+const PATH_KEYS: &[&str] = &[
+    "model.transitions",
+    "model.hmm_transitions",
+    "model.emissions",
+    "model.initial",
+    "model.plans",
+];
+
+/// Writes `source` with `sets` and `key = value` applied to `dest`.
+pub fn write_scenario(
+    source: &Path,
+    dest: &Path,
+    sets: &[String],
+    key: &str,
+    value: &toml::Value,
+) -> Result<()> {
+    let text = std::fs::read_to_string(source)
+        .with_context(|| format!("cannot read {}", source.display()))?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .with_context(|| format!("{} is not valid TOML", source.display()))?;
+    for set in sets {
+        let (k, v) = set
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--set {set}: expected KEY=VALUE"))?;
+        let path = parse_set_key(k.trim()).ok_or_else(|| anyhow!("--set {set}: bad key"))?;
+        put(&mut doc, &path, &parse_set_value(v.trim()))?;
+    }
+    put(
+        &mut doc,
+        &parse_set_key(key).ok_or_else(|| anyhow!("bad key {key}"))?,
+        value,
+    )?;
+    let from = source.parent().unwrap_or(Path::new(""));
+    let to = dest.parent().unwrap_or(Path::new(""));
+    if !to.as_os_str().is_empty() {
+        std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    }
+    rebase(doc.as_table_mut(), "", from, to);
+    write_atomic(dest, doc.to_string().as_bytes())
+        .with_context(|| format!("cannot write {}", dest.display()))
+}
+
+/// Sets the dotted `path` of `doc` to `value`, creating tables on the way.
+fn put(doc: &mut DocumentMut, path: &[String], value: &toml::Value) -> Result<()> {
+    let item = to_item(value)?;
+    let mut table: &mut dyn TableLike = doc.as_table_mut();
+    for (i, part) in path.iter().enumerate() {
+        if i + 1 == path.len() {
+            table.insert(part, item);
+            return Ok(());
+        }
+        if !table.get(part).is_some_and(|it| it.is_table_like()) {
+            table.insert(part, toml_edit::table());
+        }
+        table = table
+            .get_mut(part)
+            .and_then(Item::as_table_like_mut)
+            .expect("just made a table");
+    }
+    Ok(())
+}
+
+fn to_item(value: &toml::Value) -> Result<Item> {
+    if let toml::Value::Table(t) = value {
+        let mut inline = toml_edit::InlineTable::new();
+        for (k, v) in t {
+            let parsed: toml_edit::Value = v.to_string().parse()?;
+            inline.insert(k, parsed);
+        }
+        return Ok(Item::Value(toml_edit::Value::InlineTable(inline)));
+    }
+    let parsed: toml_edit::Value = value
+        .to_string()
+        .parse()
+        .map_err(|e| anyhow!("cannot write value {value}: {e}"))?;
+    Ok(Item::Value(parsed))
+}
+
+/// Rewrites every path value under `table` (whose dotted prefix is `prefix`), in the plain
+/// keys, in `[sweep]` lists and in `[[case]]` tables.
+fn rebase(table: &mut dyn TableLike, prefix: &str, from: &Path, to: &Path) {
+    for (k, item) in table.iter_mut() {
+        let key = if prefix.is_empty() {
+            k.get().to_string()
+        } else {
+            format!("{prefix}.{}", k.get())
+        };
+        match item {
+            Item::Table(_) | Item::Value(toml_edit::Value::InlineTable(_)) => {
+                // A sweep's keys name the swept keys themselves.
+                let inner = if key == "sweep" {
+                    String::new()
+                } else {
+                    key.clone()
+                };
+                if let Some(t) = item.as_table_like_mut() {
+                    rebase(t, &inner, from, to);
+                }
+            }
+            Item::ArrayOfTables(cases) => {
+                for case in cases.iter_mut() {
+                    rebase(case, "", from, to);
+                }
+            }
+            Item::Value(v) if PATH_KEYS.contains(&key.as_str()) => rebase_value(v, from, to),
+            _ => {}
+        }
+    }
+}
+
+fn rebase_value(v: &mut toml_edit::Value, from: &Path, to: &Path) {
+    match v {
+        toml_edit::Value::String(s) => {
+            let new = moved(Path::new(s.value()), from, to);
+            *v = toml_edit::Value::from(new.to_string_lossy().as_ref());
+        }
+        toml_edit::Value::Array(items) => {
+            for item in items.iter_mut() {
+                rebase_value(item, from, to);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `path`, relative to `from`, expressed relative to `to`.
+fn moved(path: &Path, from: &Path, to: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    let target = from.join(path);
+    let absolute = |p: &Path| {
+        std::fs::canonicalize(if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        })
+    };
+    match (absolute(&target), absolute(to)) {
+        (Ok(t), Ok(d)) => pathdiff::diff_paths(&t, &d).unwrap_or(t),
+        (Ok(t), Err(_)) => t,
+        _ => target,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_the_value_keeps_comments_and_rebases_paths() {
+        let root = tempfile::tempdir().unwrap();
+        let (src, out) = (root.path().join("src"), root.path().join("out/deeper"));
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("t.csv"), "1\n").unwrap();
+        let text = "# calibrate me\nname = \"x\"\n[model]\ntransitions = \"t.csv\"\n\n[[case]]\nname = \"c\"\n\"model.transitions\" = \"t.csv\"\n";
+        std::fs::write(src.join("s.toml"), text).unwrap();
+        let dest = out.join("s.toml");
+        let sets = vec!["sweep={}".to_string()];
+        write_scenario(
+            &src.join("s.toml"),
+            &dest,
+            &sets,
+            "model.deterministic_share",
+            &toml::Value::Float(0.75),
+        )
+        .unwrap();
+        let written = std::fs::read_to_string(&dest).unwrap();
+        assert!(written.contains("# calibrate me"));
+        assert!(written.contains("deterministic_share = 0.75"), "{written}");
+        assert_eq!(
+            written.matches("\"../../src/t.csv\"").count(),
+            2,
+            "{written}"
+        );
+        assert!(written.contains("sweep = {}"), "{written}");
+    }
+}
