@@ -209,18 +209,16 @@ impl ConfidenceModel for HmmOracle {
         self.eos
     }
 
-    fn predict(
+    fn distributions(
         &self,
         branch: &Branch,
         positions: &[usize],
-        kind: ConfidenceKind,
         _round: u64,
-        out: &mut [Prediction],
         scratch: &mut Scratch,
-    ) {
-        self.marginals(branch, positions, scratch, |i, q| {
-            out[i] = Prediction::from_distribution(q, kind);
-        });
+        sink: &mut dyn FnMut(usize, &[f64]),
+    ) -> bool {
+        self.marginals(branch, positions, scratch, sink);
+        true
     }
 
     fn quality(

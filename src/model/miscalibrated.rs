@@ -81,7 +81,8 @@ impl ConfidenceModel for Miscalibrated {
         let v = self.vocab_size();
         let mut reshaped = vec![0.0; v];
         let key = seed ^ (seq as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x6d69_7363_616c;
-        self.inner
+        let exact = self
+            .inner
             .distributions(branch, positions, round, scratch, &mut |i, q| {
                 // The noise of (sequence, position, round) is the same in every branch and
                 // every configuration: a paired comparison.
@@ -98,6 +99,7 @@ impl ConfidenceModel for Miscalibrated {
                 });
                 out[i] = Prediction::from_distribution(&reshaped, kind);
             });
+        debug_assert!(exact, "only exact models, which hand out q, are wrapped");
     }
 
     fn quality(
@@ -125,6 +127,26 @@ mod tests {
     fn wrapped(t: f64, sigma: f64) -> Miscalibrated {
         let m = MarkovOracle::new(array![[0.7, 0.3], [0.4, 0.6]], None, Attention::Full, 4);
         Miscalibrated::new(Arc::new(m), t, sigma)
+    }
+
+    #[test]
+    fn a_neutral_wrapper_changes_nothing() {
+        let t = array![[0.7, 0.3], [0.4, 0.6]];
+        let exact = MarkovOracle::new(t, None, Attention::Full, 4);
+        let mut b = Branch::new(&[0], 3);
+        b.append_block();
+        b.commit(3, 1, None);
+        let (mut a, mut c) = (
+            vec![Prediction::default(); 4],
+            vec![Prediction::default(); 4],
+        );
+        let mut scratch = Scratch::default();
+        exact.predict(&b, &[1, 2], ConfidenceKind::Margin, 1, &mut a, &mut scratch);
+        wrapped(1.0, 0.0).predict(&b, &[1, 2], ConfidenceKind::Margin, 1, &mut c, &mut scratch);
+        for i in [1, 2] {
+            assert_eq!(a[i].token, c[i].token);
+            assert!((a[i].conf - c[i].conf).abs() < 1e-12);
+        }
     }
 
     #[test]

@@ -355,7 +355,11 @@ const HMM: &str = "name = \"h\"\nsequences = 2\ngen_length = 16\n[model]\nkind =
 const FIELD: &str = "name = \"f\"\nsequences = 2\ngen_length = 64\n[model]\nkind = \"field\"\nvocab_size = 50\nprompt_length = 4\n[decoder]\nkind = \"d2f\"\nblock_size = 16\n[search]\nkind = \"lopa\"\nbranches = 2\n";
 
 /// Scenario text, an optional (file, content) to overwrite, and what the error must say.
-type ModelCase = (String, Option<(&'static str, &'static str)>, &'static [&'static str]);
+type ModelCase = (
+    String,
+    Option<(&'static str, &'static str)>,
+    &'static [&'static str],
+);
 
 #[test]
 fn bad_model_parameters_are_clear_errors() {
