@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+use crate::state::{Attention, Branch, Token, MASK};
 
 /// The HMM oracle over transitions A (K x K), emissions E (K x V) and initial law pi.
 #[derive(Debug)]
@@ -376,6 +376,7 @@ pub fn generate(params: &HmmParams, seed: u64) -> HmmMatrices {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::{ConfidenceKind, Prediction};
     use std::sync::Arc;
 
     /// A tiny random HMM with exact zeros, so some tokens are impossible.
