@@ -49,7 +49,7 @@ enum Command {
         #[arg(long, conflicts_with = "target")]
         target_table: Option<String>,
         /// Search bounds LO,HI (default 0,1 for thresholds and shares).
-        #[arg(long, value_name = "LO,HI")]
+        #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
         range: Option<String>,
         /// Where to write the calibrated scenario.
         #[arg(long)]
