@@ -16,7 +16,7 @@ use super::chain_gen::{self, ChainParams};
 use super::markov::{sample_chain, MarkovOracle};
 use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+use crate::state::{Attention, Branch, Token, MASK};
 
 /// 2^256 and 2^-256. The running per-plan products are rescaled by this exact power of two
 /// when they get small, so long sequences cannot underflow them, zero stays exactly zero,
@@ -206,20 +206,6 @@ impl ConfidenceModel for PlanMixture {
         self.eos
     }
 
-    fn predict(
-        &self,
-        branch: &Branch,
-        positions: &[usize],
-        kind: ConfidenceKind,
-        _round: u64,
-        out: &mut [Prediction],
-        scratch: &mut Scratch,
-    ) {
-        self.each(branch, positions, scratch, |i, q| {
-            out[i] = Prediction::from_distribution(q, kind);
-        });
-    }
-
     fn distributions(
         &self,
         branch: &Branch,
@@ -368,6 +354,7 @@ fn prior_with_entropy(m: usize, target: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::{ConfidenceKind, Prediction};
     use ndarray::array;
 
     fn random_matrix(rng: &mut ChaCha8Rng, v: usize) -> Array2<f64> {
