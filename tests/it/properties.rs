@@ -218,3 +218,130 @@ fn lookahead_cuts_rounds_on_a_predictable_chain() {
         base.rounds
     );
 }
+
+/// Every model family behind one decoder and search, from its generator.
+fn family_setup(
+    family: u8,
+    seed: u64,
+    k: usize,
+    causal: bool,
+    block: usize,
+    blocks: usize,
+) -> Setup {
+    use lopa_sim::model::chain_gen::ChainParams;
+    use lopa_sim::model::field::{ConfidenceField, FieldParams};
+    use lopa_sim::model::hmm::{self, HmmOracle, HmmParams};
+    use lopa_sim::model::miscalibrated::Miscalibrated;
+    use lopa_sim::model::plan::{self, PlanMixture, PlanParams};
+    use lopa_sim::model::ConfidenceModel;
+    let attention = if causal {
+        Attention::BlockCausal
+    } else {
+        Attention::Full
+    };
+    let gen_length = block * blocks;
+    let chain = ChainParams {
+        vocab_size: 6,
+        peakedness: 2.0,
+        deterministic_share: 0.6,
+        deterministic_mass: 0.95,
+        support: 4,
+        eos_token: Some(0),
+        eos_hazard: 0.05,
+    };
+    let model: Arc<dyn ConfidenceModel> = match family {
+        0 => {
+            let (a, e, pi) = hmm::generate(
+                &HmmParams {
+                    states: 3,
+                    vocab_size: 6,
+                    stickiness: 0.8,
+                    emission_sharpness: 5.0,
+                    eos_token: Some(0),
+                    eos_hazard: 0.05,
+                },
+                seed,
+            );
+            Arc::new(HmmOracle::new(a, e, pi, Some(0), attention))
+        }
+        1 => {
+            let (plans, prior) = plan::generate(
+                &PlanParams {
+                    plans: 3,
+                    prior_entropy: 0.8,
+                    overlap: 0.3,
+                    chain,
+                },
+                seed,
+            );
+            Arc::new(PlanMixture::new(
+                plans,
+                prior,
+                Some(0),
+                attention,
+                gen_length,
+            ))
+        }
+        2 => Arc::new(ConfidenceField::new(
+            FieldParams {
+                vocab_size: 6,
+                base_logit: -0.5,
+                difficulty_sd: 1.0,
+                left_strength: 1.0,
+                right_strength: 0.5,
+                kernel_scale: 3.0,
+                noise_sd: 0.7,
+                persistence: 0.6,
+                gamma: 1.5,
+            },
+            attention,
+        )),
+        _ => {
+            let t = lopa_sim::model::chain_gen::generate(&chain, seed);
+            let exact = Arc::new(MarkovOracle::new(t, Some(0), attention, gen_length));
+            Arc::new(Miscalibrated::new(exact, 0.6, 0.4))
+        }
+    };
+    Setup {
+        model,
+        decoder: Arc::new(D2f {
+            block_size: block,
+            max_blocks: blocks,
+            add_threshold: 0.1,
+            activate_threshold: 0.95,
+            fill_threshold: 0.8,
+        }),
+        search: Search::Lopa { branches: k },
+        confidence: ConfidenceKind::Prob,
+        gen_length,
+        prompts: Prompts::Sampled(3),
+        seed,
+        sequences: 1,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn every_family_fills_each_position_once_and_is_deterministic(
+        family in 0u8..4,
+        seed in 0u64..1000,
+        k in 0usize..6,
+        causal in any::<bool>(),
+        block in prop::sample::select(vec![1usize, 2, 4, 8]),
+        blocks in 1usize..5,
+    ) {
+        let s = family_setup(family, seed, k, causal, block, blocks);
+        let mut commits = Commits::default();
+        let r = s.decode_observed(0, &mut Workspace::default(), &mut commits).unwrap();
+        let unique: HashSet<usize> = commits.positions.iter().copied().collect();
+        prop_assert_eq!(unique.len(), commits.positions.len());
+        prop_assert!(r.tokens - commits.positions.len() as u64 <= 1);
+        prop_assert!(r.tokens >= r.rounds);
+        prop_assert_eq!(&r, &s.decode(0, &mut Workspace::default()).unwrap());
+        let none = Setup { search: Search::None, ..family_setup(family, seed, k, causal, block, blocks) };
+        let lopa0 = Setup { search: Search::Lopa { branches: 0 }, ..family_setup(family, seed, k, causal, block, blocks) };
+        prop_assert_eq!(none.decode(0, &mut Workspace::default()).unwrap(), lopa0.decode(0, &mut Workspace::default()).unwrap());
+    }
+}
