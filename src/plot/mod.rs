@@ -414,23 +414,21 @@ mod tests {
         ));
     }
 
-    /// `LOPA_PLOT_SAMPLE_DIR=/some/dir cargo test --lib plot -- --ignored` writes the sample
-    /// figures there, for looking at them.
+    /// A crowded sweep (18 configurations, long traces) still renders full, inked figures.
+    /// Set `LOPA_PLOT_SAMPLE_DIR` to keep them somewhere for looking at.
     #[test]
-    #[ignore]
-    fn write_sample_figures() {
-        let dir = std::env::var("LOPA_PLOT_SAMPLE_DIR").expect("set LOPA_PLOT_SAMPLE_DIR");
-        let dir = Path::new(&dir);
-        render_all(&sample(), dir).unwrap();
-        render_all(&large(), &dir.join("large")).unwrap();
-        let mut one = config(0, "0.1", 3, 2.0);
-        one.invalid_per_1k = None;
-        one.greedy_match_rate = None;
-        let degenerate = PlotData {
-            configs: vec![one],
-            ..PlotData::default()
-        };
-        render_all(&degenerate, &dir.join("degenerate")).unwrap();
+    fn a_large_sweep_renders_full_figures() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::env::var("LOPA_PLOT_SAMPLE_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| tmp.path().to_path_buf());
+        let paths = render_all(&large(), &dir.join("large")).unwrap();
+        for p in paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        {
+            check_png(p);
+        }
     }
 
     #[test]
