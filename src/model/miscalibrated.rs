@@ -79,7 +79,9 @@ impl ConfidenceModel for Miscalibrated {
     ) {
         let (seed, seq) = scratch.sequence;
         let v = self.vocab_size();
-        let mut reshaped = vec![0.0; v];
+        // Taken out of the scratch for the call, so the wrapped model can borrow the rest.
+        let mut reshaped = std::mem::take(&mut scratch.reshaped);
+        reshaped.resize(v, 0.0);
         let key = seed ^ (seq as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x6d69_7363_616c;
         let exact = self
             .inner
@@ -100,6 +102,7 @@ impl ConfidenceModel for Miscalibrated {
                 out[i] = Prediction::from_distribution(&reshaped, kind);
             });
         debug_assert!(exact, "only exact models, which hand out q, are wrapped");
+        scratch.reshaped = reshaped;
     }
 
     fn quality(

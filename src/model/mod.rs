@@ -31,6 +31,8 @@ pub struct Scratch {
     pub left: Vec<usize>,
     /// Per position: the nearest revealed position at or after it (`usize::MAX` if none).
     pub right: Vec<usize>,
+    /// A wrapper's reshaped distribution, kept apart from `q`, which the wrapped model uses.
+    pub reshaped: Vec<f64>,
     /// The (seed, seq) being decoded, for models whose noise is keyed by it.
     pub sequence: (u64, usize),
     /// Model-specific buffers and per-sequence state.

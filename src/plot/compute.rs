@@ -72,11 +72,6 @@ pub(crate) fn draw<DB: DrawingBackend>(
             .map_err(c::err)?;
         avoid.line(&chart, &line);
     }
-    for (i, (_, pts)) in series.iter().enumerate() {
-        for p in pts {
-            let at = (p.tpf, p.branch_tokens_per_token);
-            avoid.label(&chart, at, format!("k={}", p.branches), c::palette(i))?;
-        }
-    }
+    avoid.label_k(&chart, &series, |p| Some(p.branch_tokens_per_token))?;
     c::legend(&mut chart, &labels, &avoid)
 }

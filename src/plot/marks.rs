@@ -6,9 +6,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::common::{
-    darker, err, legend_height, legend_px, Chart, FONT, LEGEND_GLYPH, LEGEND_MARGIN, LINE_PX,
-    POINT_LABEL_PX, POINT_PX,
+    darker, err, legend_height, legend_px, palette, Chart, FONT, LEGEND_GLYPH, LEGEND_MARGIN,
+    LINE_PX, POINT_LABEL_PX, POINT_PX,
 };
+use super::data::ConfigPoint;
 
 /// What point labels and the legend should not cover, in backend pixels.
 #[derive(Default)]
@@ -56,6 +57,24 @@ impl Obstacles {
 
     /// Writes `text` next to the data point `at`, on the side where it covers the least,
     /// and remembers where it went.
+    /// Labels every configuration's point with its k, coloured by its series; `value` gives
+    /// a configuration's y (none: no point, no label) and x is always its TPF.
+    pub(crate) fn label_k<DB: DrawingBackend>(
+        &mut self,
+        chart: &Chart<DB>,
+        series: &[(String, Vec<&ConfigPoint>)],
+        value: impl Fn(&ConfigPoint) -> Option<f64>,
+    ) -> Result<(), String> {
+        for (i, (_, pts)) in series.iter().enumerate() {
+            for p in pts {
+                if let Some(v) = value(p) {
+                    self.label(chart, (p.tpf, v), format!("k={}", p.branches), palette(i))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn label<DB: DrawingBackend>(
         &mut self,
         chart: &Chart<DB>,

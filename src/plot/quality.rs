@@ -109,17 +109,6 @@ fn panel<DB: DrawingBackend>(
         let xy: Vec<(f64, f64)> = shown.iter().map(|&(x, y, _)| (x, y)).collect();
         avoid.points(&chart, &xy);
     }
-    for (i, (_, pts)) in series.iter().enumerate() {
-        for p in pts {
-            if let Some(v) = point(p) {
-                avoid.label(
-                    &chart,
-                    (p.tpf, v),
-                    format!("k={}", p.branches),
-                    c::palette(i),
-                )?;
-            }
-        }
-    }
+    avoid.label_k(&chart, &series, point)?;
     c::legend(&mut chart, &labels, &avoid)
 }
