@@ -27,8 +27,6 @@ pub use markov::MarkovOracle;
 pub struct Scratch {
     /// One distribution over the vocabulary.
     pub q: Vec<f64>,
-    /// Per position: the nearest revealed position at or before it.
-    pub left: Vec<usize>,
     /// Per position: the nearest revealed position at or after it (`usize::MAX` if none).
     pub right: Vec<usize>,
     /// A wrapper's reshaped distribution, kept apart from `q`, which the wrapped model uses.
