@@ -98,6 +98,7 @@ impl Scenario {
                 model,
                 decoder,
                 search: c.search,
+                knobs: c.knobs,
                 confidence: c.confidence,
                 gen_length: c.gen_length,
                 prompts: c.prompts.clone(),

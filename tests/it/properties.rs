@@ -137,6 +137,7 @@ fn setup(c: &Case, search: Search) -> Setup {
         )),
         decoder,
         search,
+        knobs: Default::default(),
         confidence: [
             ConfidenceKind::Prob,
             ConfidenceKind::NegEntropy,
@@ -312,6 +313,7 @@ fn family_setup(
             fill_threshold: 0.8,
         }),
         search: Search::Lopa { branches: k },
+        knobs: Default::default(),
         confidence: ConfidenceKind::Prob,
         gen_length,
         prompts: Prompts::Sampled(3),
