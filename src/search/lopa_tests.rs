@@ -86,7 +86,6 @@ pub(crate) fn run(
 fn needs_forward() -> Knobs {
     Knobs {
         spawn_completion: SpawnCompletion::NeedsForward,
-        ..Knobs::default()
     }
 }
 
