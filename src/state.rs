@@ -45,11 +45,20 @@ pub struct Prediction {
     pub prob: f64,
     /// The confidence of the scenario's kind; rankings and scores use this.
     pub conf: f64,
+    /// H_i = -sum q ln q (SPEC 3.4), for the rules that rank by entropy. Computed only
+    /// when a decode asks for it ([`crate::model::Scratch::want_entropy`]) or when it is
+    /// free (`neg_entropy`); 0.0 otherwise.
+    pub entropy: f64,
 }
 
 impl Prediction {
     /// Derives token, probability and confidence from a normalised distribution.
     pub fn from_distribution(q: &[f64], kind: ConfidenceKind) -> Self {
+        Self::from_distribution_with(q, kind, false)
+    }
+
+    /// Like [`Prediction::from_distribution`], and computes the entropy when `entropy`.
+    pub fn from_distribution_with(q: &[f64], kind: ConfidenceKind, entropy: bool) -> Self {
         let mut best = 0usize;
         let mut best_p = f64::NEG_INFINITY;
         for (v, &p) in q.iter().enumerate() {
@@ -79,10 +88,21 @@ impl Prediction {
                 best_p - second
             }
         };
+        let entropy = match kind {
+            // -conf is exactly the sum below, negated.
+            ConfidenceKind::NegEntropy => -conf,
+            _ if entropy => -q
+                .iter()
+                .filter(|&&p| p > 0.0)
+                .map(|&p| p * p.ln())
+                .sum::<f64>(),
+            _ => 0.0,
+        };
         Prediction {
             token: best as Token,
             prob: best_p,
             conf,
+            entropy,
         }
     }
 }
@@ -230,6 +250,10 @@ mod tests {
         let e = Prediction::from_distribution(&[0.5, 0.0, 0.5], ConfidenceKind::NegEntropy);
         assert!((e.conf - 0.5f64.ln()).abs() < 1e-15);
         assert_eq!(e.token, 0, "ties go to the smallest token");
+        assert_eq!(e.entropy, -e.conf);
+        let h = Prediction::from_distribution_with(&[0.5, 0.0, 0.5], ConfidenceKind::Prob, true);
+        assert_eq!(h.entropy, -e.conf, "the same left-to-right sum");
+        assert_eq!(p.entropy, 0.0, "not asked for");
     }
 
     #[test]

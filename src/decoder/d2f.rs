@@ -1,6 +1,6 @@
 //! D2F pipelined blocks (SPEC 3.1), the anchor decoder LoPA runs on.
 
-use super::{most_confident, push_masked, AnchorDecoder};
+use super::{most_confident, push_masked, AnchorDecoder, RoundContext};
 use crate::state::{Branch, Prediction, Token, MASK};
 
 /// Discrete Diffusion Forcing's pipelined block decoder.
@@ -59,7 +59,7 @@ impl AnchorDecoder for D2f {
         push_masked(b, b.prompt_len..b.tokens.len(), out);
     }
 
-    fn fill(&self, b: &Branch, preds: &[Prediction], out: &mut Vec<usize>) {
+    fn fill(&self, b: &Branch, preds: &[Prediction], _: &RoundContext, out: &mut Vec<usize>) {
         out.clear();
         for (k, block) in b.blocks.iter().enumerate() {
             if block.masked == 0 {

@@ -2,6 +2,7 @@
 //! predictions, plus the block bookkeeping that decides when a branch is complete.
 
 mod d2f;
+mod rules;
 mod semi_ar;
 
 pub use d2f::D2f;
@@ -33,7 +34,18 @@ pub trait AnchorDecoder: Send + Sync {
     fn window(&self, branch: &Branch, out: &mut Vec<usize>);
 
     /// The positions this round fills on `branch` from `preds`, in any order.
-    fn fill(&self, branch: &Branch, preds: &[Prediction], out: &mut Vec<usize>);
+    fn fill(
+        &self,
+        branch: &Branch,
+        preds: &[Prediction],
+        round: &RoundContext,
+        out: &mut Vec<usize>,
+    );
+
+    /// The fill ranks by H_i, so predictions must carry their entropy.
+    fn needs_entropy(&self) -> bool {
+        false
+    }
 
     /// Generated positions a forward pass processes on this branch this round.
     fn processed_positions(&self, branch: &Branch) -> usize;
@@ -41,6 +53,18 @@ pub trait AnchorDecoder: Send + Sync {
     /// Called on the winner before its fill: blocks that were done at the start of the
     /// round have now written their cache.
     fn end_round(&self, branch: &mut Branch);
+}
+
+/// Which decode and round a fill belongs to: the key of a rule's own random draws, so that
+/// they come from the sequence alone, never the configuration (SPEC 6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoundContext {
+    /// The scenario seed.
+    pub seed: u64,
+    /// The sequence number.
+    pub seq: usize,
+    /// The forward pass, from 1.
+    pub round: u64,
 }
 
 /// Pushes the masked positions of `range` onto `out`.

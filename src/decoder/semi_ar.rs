@@ -1,7 +1,7 @@
-//! Block-wise semi-autoregressive decoding (SPEC 3.2 and 3.3): all blocks exist from the
+//! Block-wise semi-autoregressive decoding (SPEC 3.2 to 3.4): all blocks exist from the
 //! start and only the first block with masks is eligible.
 
-use super::{most_confident, push_masked, rank_by_confidence, AnchorDecoder};
+use super::{most_confident, push_masked, rank_by_confidence, rules, AnchorDecoder, RoundContext};
 use crate::state::{Branch, Prediction, Token};
 
 /// How the current block's fill is chosen.
@@ -11,6 +11,19 @@ pub enum SemiArRule {
     Threshold(f64),
     /// LLaDA low-confidence remasking: the k most confident positions.
     TopK(usize),
+    /// Fast-dLLM's factor rule with factor f (SPEC 3.4).
+    Factor(f64),
+    /// EB-sampler with entropy budget gamma (SPEC 3.4).
+    Eb(f64),
+    /// dParallel's entropy threshold eta (SPEC 3.4).
+    EntropyThreshold(f64),
+    /// The leftmost masked position: the autoregressive reference.
+    LeftToRight,
+    /// k uniformly random masked positions, from the sequence's own stream.
+    Random(usize),
+    /// dInfer-style: the most confident position of each masked run when its prob > tau,
+    /// else the most confident position of the block.
+    PerRun(f64),
 }
 
 /// A semi-autoregressive block decoder.
@@ -63,8 +76,11 @@ impl AnchorDecoder for SemiAr {
         }
     }
 
-    fn fill(&self, b: &Branch, preds: &[Prediction], out: &mut Vec<usize>) {
+    fn fill(&self, b: &Branch, preds: &[Prediction], round: &RoundContext, out: &mut Vec<usize>) {
         self.window(b, out);
+        if out.is_empty() {
+            return;
+        }
         match self.rule {
             SemiArRule::Threshold(tau) => {
                 let top = most_confident(out.iter().copied(), preds);
@@ -74,7 +90,20 @@ impl AnchorDecoder for SemiAr {
                 rank_by_confidence(out, preds);
                 out.truncate(k);
             }
+            SemiArRule::Factor(f) => rules::factor(out, preds, f),
+            SemiArRule::Eb(gamma) => rules::eb(out, preds, gamma),
+            SemiArRule::EntropyThreshold(eta) => rules::entropy_threshold(out, preds, eta),
+            SemiArRule::LeftToRight => out.truncate(1),
+            SemiArRule::Random(k) => rules::random(out, k, round),
+            SemiArRule::PerRun(tau) => rules::per_run(out, preds, tau),
         }
+    }
+
+    fn needs_entropy(&self) -> bool {
+        matches!(
+            self.rule,
+            SemiArRule::Eb(_) | SemiArRule::EntropyThreshold(_)
+        )
     }
 
     fn processed_positions(&self, b: &Branch) -> usize {

@@ -153,12 +153,12 @@ impl ConfidenceField {
         } else {
             (other, rest)
         };
+        let term = |x: f64| if x > 0.0 { x * x.ln() } else { 0.0 };
+        // Two logarithms: cheap enough to give every prediction its entropy.
+        let neg_entropy = term(p) + (v - 1.0) * term(rest);
         let conf = match kind {
             ConfidenceKind::Prob => top,
-            ConfidenceKind::NegEntropy => {
-                let term = |x: f64| if x > 0.0 { x * x.ln() } else { 0.0 };
-                term(p) + (v - 1.0) * term(rest)
-            }
+            ConfidenceKind::NegEntropy => neg_entropy,
             ConfidenceKind::Margin => {
                 if p >= rest {
                     p - rest
@@ -173,6 +173,7 @@ impl ConfidenceField {
             token,
             prob: top,
             conf,
+            entropy: -neg_entropy,
         }
     }
 }

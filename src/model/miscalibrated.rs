@@ -82,6 +82,7 @@ impl ConfidenceModel for Miscalibrated {
         // Taken out of the scratch for the call, so the wrapped model can borrow the rest.
         let mut reshaped = std::mem::take(&mut scratch.reshaped);
         reshaped.resize(v, 0.0);
+        let entropy = scratch.want_entropy;
         let key = seed ^ (seq as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x6d69_7363_616c;
         let exact = self
             .inner
@@ -99,7 +100,7 @@ impl ConfidenceModel for Miscalibrated {
                         0.0
                     }
                 });
-                out[i] = Prediction::from_distribution(&reshaped, kind);
+                out[i] = Prediction::from_distribution_with(&reshaped, kind, entropy);
             });
         debug_assert!(exact, "only exact models, which hand out q, are wrapped");
         scratch.reshaped = reshaped;

@@ -33,6 +33,8 @@ pub struct Scratch {
     pub reshaped: Vec<f64>,
     /// The (seed, seq) being decoded, for models whose noise is keyed by it.
     pub sequence: (u64, usize),
+    /// The decoder ranks by entropy: fill [`Prediction::entropy`] (SPEC 3.4).
+    pub want_entropy: bool,
     /// Model-specific buffers and per-sequence state.
     slot: Option<Box<dyn Any + Send>>,
 }
@@ -89,8 +91,9 @@ pub trait ConfidenceModel: Send + Sync {
         out: &mut [Prediction],
         scratch: &mut Scratch,
     ) {
+        let entropy = scratch.want_entropy;
         self.distributions(branch, positions, round, scratch, &mut |i, q| {
-            out[i] = Prediction::from_distribution(q, kind);
+            out[i] = Prediction::from_distribution_with(q, kind, entropy);
         });
     }
 

@@ -30,6 +30,18 @@ pub enum DecoderKind {
     Threshold,
     /// Fixed k per round.
     Topk,
+    /// Fast-dLLM's factor rule (SPEC 3.4).
+    Factor,
+    /// EB-sampler (SPEC 3.4).
+    Eb,
+    /// dParallel's entropy threshold (SPEC 3.4).
+    EntropyThreshold,
+    /// One position per round, leftmost first (SPEC 3.4).
+    LeftToRight,
+    /// k uniformly random positions per round.
+    Random,
+    /// The most confident position of each masked run (dInfer-style).
+    PerRun,
 }
 
 /// `search.kind`.
@@ -166,6 +178,12 @@ pub struct DecoderDoc {
     pub fill_threshold: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta: Option<f64>,
     pub confidence: Option<ConfidenceKind>,
 }
 
@@ -237,6 +255,9 @@ pub const KEYS: &[&str] = &[
     "decoder.activate_threshold",
     "decoder.fill_threshold",
     "decoder.k",
+    "decoder.factor",
+    "decoder.gamma",
+    "decoder.eta",
     "decoder.confidence",
     "search.kind",
     "search.branches",

@@ -238,6 +238,21 @@ impl Scenario {
         }
         let confidence = *decoder_doc.confidence.get_or_insert(ConfidenceKind::Prob);
         let (block, blocks) = (block as usize, (gen_length / block) as usize);
+        let semi_ar = |rule| {
+            DecoderSpec::SemiAr(SemiAr {
+                block_size: block,
+                blocks,
+                rule,
+            })
+        };
+        let non_negative = |key: &str, v: Option<f64>, default: f64| {
+            let x = v.unwrap_or(default);
+            if x >= 0.0 && x.is_finite() {
+                Ok(x)
+            } else {
+                Err(err(key, format!("must be a finite number >= 0, got {x}")))
+            }
+        };
         let decoder = match decoder_kind {
             DecoderKind::D2f => {
                 decoder_doc.add_threshold = Some(add);
@@ -253,19 +268,41 @@ impl Scenario {
             }
             DecoderKind::Threshold => {
                 decoder_doc.fill_threshold = Some(fill);
-                DecoderSpec::SemiAr(SemiAr {
-                    block_size: block,
-                    blocks,
-                    rule: SemiArRule::Threshold(fill),
-                })
+                semi_ar(SemiArRule::Threshold(fill))
             }
             DecoderKind::Topk => {
                 decoder_doc.k = Some(k);
-                DecoderSpec::SemiAr(SemiAr {
-                    block_size: block,
-                    blocks,
-                    rule: SemiArRule::TopK(k as usize),
-                })
+                semi_ar(SemiArRule::TopK(k as usize))
+            }
+            DecoderKind::Factor => {
+                let f = decoder_doc.factor.unwrap_or(1.0);
+                if !(f > 0.0 && f.is_finite()) {
+                    return Err(err(
+                        "decoder.factor",
+                        format!("must be a finite number > 0, got {f}"),
+                    ));
+                }
+                decoder_doc.factor = Some(f);
+                semi_ar(SemiArRule::Factor(f))
+            }
+            DecoderKind::Eb => {
+                let g = non_negative("decoder.gamma", decoder_doc.gamma, 0.1)?;
+                decoder_doc.gamma = Some(g);
+                semi_ar(SemiArRule::Eb(g))
+            }
+            DecoderKind::EntropyThreshold => {
+                let eta = non_negative("decoder.eta", decoder_doc.eta, 0.5)?;
+                decoder_doc.eta = Some(eta);
+                semi_ar(SemiArRule::EntropyThreshold(eta))
+            }
+            DecoderKind::LeftToRight => semi_ar(SemiArRule::LeftToRight),
+            DecoderKind::Random => {
+                decoder_doc.k = Some(k);
+                semi_ar(SemiArRule::Random(k as usize))
+            }
+            DecoderKind::PerRun => {
+                decoder_doc.fill_threshold = Some(fill);
+                semi_ar(SemiArRule::PerRun(fill))
             }
         };
         let search_doc = doc.search.get_or_insert_with(Default::default);

@@ -3,7 +3,7 @@
 //! predictions, and the spawn of the next lookahead branches from the same predictions.
 
 use super::{Knobs, Outcome, RoundEvent, RoundObserver, Search, SpawnCompletion, Stalled};
-use crate::decoder::AnchorDecoder;
+use crate::decoder::{AnchorDecoder, RoundContext};
 use crate::model::{ConfidenceModel, Scratch, SequenceInfo};
 use crate::state::{Branch, ConfidenceKind, Prediction};
 
@@ -55,6 +55,7 @@ pub fn decode(
     let eos = model.eos_token();
     ws.reserve(k + 1);
     model.begin_sequence(sequence, &mut ws.scratch);
+    ws.scratch.want_entropy = decoder.needs_entropy();
     ws.live[0] = decoder.initial_branch(sequence.prompt);
     ws.extra[0] = None;
     let mut n_live = 1;
@@ -120,7 +121,12 @@ pub fn decode(
         let preds = &ws.preds[w];
         let winner = &mut ws.live[w];
         decoder.end_round(winner);
-        decoder.fill(winner, preds, &mut ws.fill);
+        let context = RoundContext {
+            seed: sequence.seed,
+            seq: sequence.seq,
+            round: out.rounds,
+        };
+        decoder.fill(winner, preds, &context, &mut ws.fill);
         for &i in &ws.fill {
             winner.commit(i, preds[i].token, eos);
         }

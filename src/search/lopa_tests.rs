@@ -46,6 +46,7 @@ impl ConfidenceModel for Fixed {
                 token: self.tokens[i],
                 prob: self.probs[i],
                 conf: self.probs[i],
+                entropy: 1.0 - self.probs[i],
             };
         }
     }

@@ -1,0 +1,84 @@
+//! The decoders of SPEC 3.4 and the search options of SPEC 4.3 to 4.5, run through the CLI
+//! on the worked-example scenarios.
+
+use crate::util::{lopa, read_rows, stderr};
+
+/// Runs `scenario` with `sets` and returns `runs.csv`'s bytes and rows.
+fn run(scenario: &str, sets: &[&str]) -> (Vec<u8>, Vec<std::collections::HashMap<String, String>>) {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["run", scenario, "--out", out.path().to_str().unwrap(), "-q"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let o = lopa(&args);
+    assert!(o.status.success(), "{scenario} {sets:?}: {}", stderr(&o));
+    let path = out.path().join("runs.csv");
+    (std::fs::read(&path).unwrap(), read_rows(&path))
+}
+
+#[test]
+fn every_new_decoder_runs_with_its_defaults_with_and_without_lopa() {
+    for kind in [
+        "factor",
+        "eb",
+        "entropy_threshold",
+        "left_to_right",
+        "random",
+        "per_run",
+    ] {
+        for k in ["0", "3"] {
+            let (_, rows) = run(
+                "tests/golden/threshold-causal.toml",
+                &[
+                    &format!("decoder.kind={kind}"),
+                    &format!("search.branches={k}"),
+                    "sweep={}",
+                ],
+            );
+            assert_eq!(rows.len(), 4, "{kind} k={k}");
+            for r in &rows {
+                let (rounds, tokens): (u64, u64) =
+                    (r["rounds"].parse().unwrap(), r["tokens"].parse().unwrap());
+                assert_eq!(
+                    tokens, 48,
+                    "{kind} k={k}: every block exists from the start"
+                );
+                assert!(rounds >= 1 && rounds <= tokens, "{kind} k={k}: {rounds}");
+                if kind == "left_to_right" && k == "0" {
+                    assert_eq!(rounds, tokens, "one token per round");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_decoder_values_name_the_key() {
+    for (set, key) in [
+        ("decoder.factor=0.0", "decoder.factor"),
+        ("decoder.gamma=-1.0", "decoder.gamma"),
+        ("decoder.eta=-0.5", "decoder.eta"),
+    ] {
+        let kind = key.trim_start_matches("decoder.");
+        let kind = match kind {
+            "gamma" => "eb",
+            "eta" => "entropy_threshold",
+            other => other,
+        };
+        let out = tempfile::tempdir().unwrap();
+        let o = lopa(&[
+            "run",
+            "tests/golden/threshold-causal.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+            "-q",
+            "--set",
+            &format!("decoder.kind={kind}"),
+            "--set",
+            set,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{set}");
+        let err = stderr(&o);
+        assert!(err.contains(key) && err.contains("got"), "{set}: {err}");
+    }
+}
