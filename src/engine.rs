@@ -67,12 +67,12 @@ struct Tally<'a> {
 impl RoundObserver for Tally<'_> {
     fn on_round(&mut self, e: &RoundEvent<'_>) {
         self.committed
-            .push((e.filled.len() + usize::from(e.lookahead_position.is_some())) as u32);
+            .push((e.filled.len() + e.lookahead_tokens.len()) as u32);
         let base = self.prompt_len;
         for &i in e.filled {
             self.commit_probs[i - base] = e.predictions[i].prob;
         }
-        if let Some(p) = e.lookahead_position {
+        for &p in e.lookahead_tokens {
             if let Some(&(_, prob)) = self.pending.iter().find(|(q, _)| *q == p) {
                 self.commit_probs[p - base] = prob;
             }

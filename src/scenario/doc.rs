@@ -196,6 +196,14 @@ pub struct SearchDoc {
     pub branches: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spawn_completion: Option<crate::search::SpawnCompletion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_topp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_base: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_tokens: Option<u64>,
 }
 
 /// `[output]`.
@@ -262,6 +270,10 @@ pub const KEYS: &[&str] = &[
     "search.kind",
     "search.branches",
     "search.spawn_completion",
+    "search.branch_topp",
+    "search.alpha",
+    "search.force_base",
+    "search.extra_tokens",
     "output.dir",
     "output.trace_seq",
 ];

@@ -320,6 +320,31 @@ impl Scenario {
                 knobs.spawn_completion = *search_doc
                     .spawn_completion
                     .get_or_insert(knobs.spawn_completion);
+                let topp = *search_doc.branch_topp.get_or_insert(1.0);
+                if !(topp > 0.0 && topp <= 1.0) {
+                    return Err(err(
+                        "search.branch_topp",
+                        format!("must be a number in (0, 1], got {topp}"),
+                    ));
+                }
+                let alpha = *search_doc.alpha.get_or_insert(0.0);
+                if !(0.0..=1.0).contains(&alpha) {
+                    return Err(err(
+                        "search.alpha",
+                        format!("must be a number in [0, 1], got {alpha}"),
+                    ));
+                }
+                let extra = *search_doc.extra_tokens.get_or_insert(1);
+                if extra == 0 || extra > MAX_GEN_LENGTH {
+                    return Err(err(
+                        "search.extra_tokens",
+                        format!("must be in 1..={MAX_GEN_LENGTH}, got {extra}"),
+                    ));
+                }
+                knobs.branch_topp = topp;
+                knobs.alpha = alpha;
+                knobs.extra_tokens = extra as usize;
+                knobs.force_base = *search_doc.force_base.get_or_insert(false);
                 Search::Lopa {
                     branches: branches as usize,
                 }

@@ -20,8 +20,15 @@ pub struct Workspace {
     positions: Vec<usize>,
     window: Vec<usize>,
     fill: Vec<usize>,
+    /// Per live branch: its rank in the previous round's spawn ranking (None for the base).
     extra: Vec<Option<usize>>,
     next_extra: Vec<Option<usize>>,
+    /// The previous round's spawn ranking: lookahead branch j wrote ranks j..j+extra_tokens.
+    ranked: Vec<usize>,
+    /// The confidences a score knob sorts.
+    confs: Vec<f64>,
+    /// The winner's conf at each rank of `ranked`, when it was spawned.
+    spawn_confs: Vec<f64>,
     /// The model's buffers and per-sequence state; the engine reads it for `quality`.
     pub scratch: Scratch,
 }
@@ -34,6 +41,11 @@ impl Workspace {
         self.scores.resize(branches, 0.0);
         self.extra.resize(branches, None);
         self.next_extra.resize(branches, None);
+    }
+
+    /// c_b of the lookahead branch that took rank `r` of the previous spawn ranking.
+    fn spawn_conf(&self, r: usize) -> f64 {
+        self.spawn_confs[r]
     }
 }
 
@@ -51,6 +63,7 @@ pub fn decode(
     observer: &mut dyn RoundObserver,
 ) -> Result<Outcome, Stalled> {
     let k = search.lookahead_branches();
+    let per_branch = knobs.extra_tokens.max(1);
     let settle_at_start = knobs.spawn_completion == SpawnCompletion::Ends;
     let eos = model.eos_token();
     ws.reserve(k + 1);
@@ -58,6 +71,7 @@ pub fn decode(
     ws.scratch.want_entropy = decoder.needs_entropy();
     ws.live[0] = decoder.initial_branch(sequence.prompt);
     ws.extra[0] = None;
+    ws.ranked.clear();
     let mut n_live = 1;
     let mut out = Outcome {
         branch: Branch::default(),
@@ -67,13 +81,15 @@ pub fn decode(
         lookahead_wins: 0,
     };
     loop {
-        // 1. Bookkeeping; the first complete branch in branch order ends the decode.
+        // 1. Bookkeeping; the first complete branch in branch order ends the decode. With
+        // `force_base` only the base can end it, so the order is exactly `none`'s.
         let mut complete = None;
         for b in 0..n_live {
             if settle_at_start {
                 ws.live[b].settle_full_blocks();
             }
-            if decoder.begin_round(&mut ws.live[b]) && complete.is_none() {
+            let eligible = !knobs.force_base || b == n_live - 1;
+            if decoder.begin_round(&mut ws.live[b]) && eligible && complete.is_none() {
                 complete = Some(b);
             }
         }
@@ -97,22 +113,30 @@ pub fn decode(
             let round = out.rounds;
             model.predict(branch, &ws.positions, kind, round, preds, &mut ws.scratch);
             decoder.window(branch, &mut ws.window);
-            ws.scores[b] = if ws.window.is_empty() {
-                1.0
+            let s = window_score(&ws.window, preds, knobs.branch_topp, &mut ws.confs);
+            ws.scores[b] = if knobs.alpha == 0.0 {
+                s
             } else {
-                ws.window.iter().map(|&i| preds[i].conf).sum::<f64>() / ws.window.len() as f64
+                // c_b: the confidence the branch's own extra token was spawned with, in the
+                // previous winner's predictions; 1.0 for the base (SPEC 4.3).
+                let c = ws.extra[b].map_or(1.0, |r| ws.spawn_conf(r));
+                knobs.alpha * c + (1.0 - knobs.alpha) * s
             };
             out.branch_tokens += decoder.processed_positions(branch) as u64;
         }
 
         // 4. Winner: the first branch within the tolerance of the best; the base is last.
-        let best = ws.scores[..n_live]
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        let w = (0..n_live)
-            .find(|&b| ws.scores[b] >= best - SCORE_TOLERANCE)
-            .unwrap_or(n_live - 1);
+        let w = if knobs.force_base {
+            n_live - 1
+        } else {
+            let best = ws.scores[..n_live]
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
+            (0..n_live)
+                .find(|&b| ws.scores[b] >= best - SCORE_TOLERANCE)
+                .unwrap_or(n_live - 1)
+        };
         if w != n_live - 1 {
             out.lookahead_wins += 1;
         }
@@ -135,33 +159,73 @@ pub fn decode(
             // branches inherit the flags.
             winner.settle_full_blocks();
         }
-        // 6. Spawn: the top-k masked positions of the base's window, by the winner's conf.
+        // 6. Spawn: rank the masked positions of the base's window by the winner's conf.
+        // Branch j takes ranks j..j+extra_tokens, so the ranking needs k + extra_tokens - 1.
         decoder.window(winner, &mut ws.window);
         let take = k.min(ws.window.len());
-        top_k_by_confidence(&mut ws.window, take, preds);
+        let ranked = if take == 0 {
+            0
+        } else {
+            (k + per_branch - 1).min(ws.window.len())
+        };
+        top_k_by_confidence(&mut ws.window, ranked, preds);
+        let extra = match ws.extra[w] {
+            Some(r) => &ws.ranked[r..(r + per_branch).min(ws.ranked.len())],
+            None => &[][..],
+        };
         observer.on_round(&RoundEvent {
             round: out.rounds,
             scores: &ws.scores[..n_live],
             winner: w,
-            lookahead_position: ws.extra[w],
+            lookahead_position: extra.first().copied(),
+            lookahead_tokens: extra,
             filled: &ws.fill,
             branch: winner,
             predictions: preds,
-            spawned: &ws.window[..take],
+            spawned: &ws.window[..ranked],
         });
 
         for j in 0..take {
-            let p = ws.window[j];
             ws.next[j].clone_from(winner);
-            ws.next[j].commit(p, preds[p].token, eos);
-            ws.next_extra[j] = Some(p);
+            for &p in &ws.window[j..(j + per_branch).min(ranked)] {
+                ws.next[j].commit(p, preds[p].token, eos);
+            }
+            ws.next_extra[j] = Some(j);
         }
         ws.next[take].clone_from(winner);
         ws.next_extra[take] = None;
+        // The ranking's confidences, for the next round's alpha (c_b).
+        ws.confs.clear();
+        ws.confs
+            .extend(ws.window[..ranked].iter().map(|&p| preds[p].conf));
+        std::mem::swap(&mut ws.spawn_confs, &mut ws.confs);
+        ws.ranked.clear();
+        ws.ranked.extend_from_slice(&ws.window[..ranked]);
         std::mem::swap(&mut ws.live, &mut ws.next);
         std::mem::swap(&mut ws.extra, &mut ws.next_extra);
         n_live = take + 1;
     }
+}
+
+/// Step 3's score of a window (SPEC 4.2, 4.3): the mean conf in position order, or with
+/// `topp` < 1 and n >= 2 the mean of the m = max(1, floor(n * topp)) lowest confs, added in
+/// ascending order; 1.0 for an empty window.
+fn window_score(window: &[usize], preds: &[Prediction], topp: f64, confs: &mut Vec<f64>) -> f64 {
+    let n = window.len();
+    if n == 0 {
+        return 1.0;
+    }
+    if topp >= 1.0 || n < 2 {
+        return window.iter().map(|&i| preds[i].conf).sum::<f64>() / n as f64;
+    }
+    let m = ((n as f64 * topp).floor() as usize).max(1);
+    confs.clear();
+    confs.extend(window.iter().map(|&i| preds[i].conf));
+    if m < n {
+        confs.select_nth_unstable_by(m - 1, f64::total_cmp);
+    }
+    confs[..m].sort_unstable_by(f64::total_cmp);
+    confs[..m].iter().sum::<f64>() / m as f64
 }
 
 #[cfg(test)]

@@ -87,6 +87,7 @@ pub(crate) fn run(
 fn needs_forward() -> Knobs {
     Knobs {
         spawn_completion: SpawnCompletion::NeedsForward,
+        ..Knobs::default()
     }
 }
 
@@ -149,4 +150,105 @@ fn needs_forward_without_lookahead_changes_nothing() {
     let ends = run(&model, &dec, 0, &Knobs::default()).unwrap();
     let nf = run(&model, &dec, 0, &needs_forward()).unwrap();
     assert_eq!(ends, nf);
+}
+
+fn threshold_block(b: usize) -> SemiAr {
+    SemiAr {
+        block_size: b,
+        blocks: 1,
+        rule: SemiArRule::Threshold(0.9),
+    }
+}
+
+#[test]
+fn topp_scores_the_lowest_share_of_the_window() {
+    let p: Vec<Prediction> = [0.9, 0.2, 0.5, 0.4]
+        .iter()
+        .map(|&c| Prediction {
+            conf: c,
+            ..Prediction::default()
+        })
+        .collect();
+    let mut buf = Vec::new();
+    let w = [0, 1, 2, 3];
+    assert_eq!(
+        window_score(&w, &p, 1.0, &mut buf),
+        (0.9 + 0.2 + 0.5 + 0.4) / 4.0
+    );
+    // m = floor(4 * 0.5) = 2: the two lowest, 0.2 and 0.4.
+    assert_eq!(window_score(&w, &p, 0.5, &mut buf), (0.2 + 0.4) / 2.0);
+    // floor(1.2) = 1 and floor(0.4) = 0 -> max(1, 0): the lowest alone.
+    assert_eq!(window_score(&w, &p, 0.3, &mut buf), 0.2);
+    assert_eq!(window_score(&w, &p, 0.1, &mut buf), 0.2);
+    assert_eq!(window_score(&[2], &p, 0.1, &mut buf), 0.5);
+    assert_eq!(window_score(&[], &p, 0.5, &mut buf), 1.0);
+    // All equal: any share gives the same score.
+    assert_eq!(window_score(&[1, 1, 1], &p, 0.5, &mut buf), 0.2);
+}
+
+#[test]
+fn alpha_weighs_the_spawn_confidence_and_favours_the_base() {
+    // After round 1 fills position 1, every window scores 0.5: at alpha = 0 the lookahead
+    // branch wins the tie; at alpha = 0.5 its c_b = 0.5 loses to the base's 1.0.
+    let model = Fixed::new(&[1.0, 0.95, 0.5, 0.5, 0.5]);
+    let dec = threshold_block(4);
+    let plain = run(&model, &dec, 1, &Knobs::default()).unwrap();
+    assert_eq!((plain.rounds, plain.lookahead_wins), (2, 1));
+    let knobs = Knobs {
+        alpha: 0.5,
+        ..Knobs::default()
+    };
+    let weighted = run(&model, &dec, 1, &knobs).unwrap();
+    // Rounds 2 and 3 go to the base; round 4 finds the spawned branch complete.
+    assert_eq!((weighted.rounds, weighted.lookahead_wins), (3, 0));
+}
+
+#[test]
+fn force_base_keeps_none_s_order_and_counts_the_branches() {
+    let model = Fixed::new(&[1.0, 0.95, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    let dec = D2f {
+        block_size: 2,
+        max_blocks: 3,
+        add_threshold: 0.1,
+        activate_threshold: 0.95,
+        fill_threshold: 0.9,
+    };
+    let none = run(&model, &dec, 0, &Knobs::default()).unwrap();
+    let knobs = Knobs {
+        force_base: true,
+        ..Knobs::default()
+    };
+    for k in [1, 3] {
+        let forced = run(&model, &dec, k, &knobs).unwrap();
+        assert_eq!(forced.rounds, none.rounds, "k = {k}");
+        assert_eq!(forced.branch.tokens, none.branch.tokens);
+        assert_eq!(forced.lookahead_wins, 0);
+        assert!(forced.branch_evals > none.branch_evals);
+        assert!(forced.branch_tokens > none.branch_tokens);
+    }
+}
+
+#[test]
+fn extra_tokens_write_a_run_of_the_ranking() {
+    // One block of 6, all 0.5 after position 1: lookahead wins every tie.
+    let model = Fixed::new(&[1.0, 0.95, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    let dec = threshold_block(6);
+    let one = run(&model, &dec, 1, &Knobs::default()).unwrap();
+    // Rounds: fill 1 + spawn 2; fill 3 + spawn 4; fill 5 + spawn 6; then complete.
+    assert_eq!((one.rounds, one.lookahead_wins), (3, 2));
+    let knobs = Knobs {
+        extra_tokens: 1,
+        ..Knobs::default()
+    };
+    assert_eq!(run(&model, &dec, 1, &knobs).unwrap(), one);
+    let two = Knobs {
+        extra_tokens: 2,
+        ..Knobs::default()
+    };
+    // fill 1 + spawn {2, 3}; fill 4 + spawn {5, 6}; then complete.
+    let r = run(&model, &dec, 1, &two).unwrap();
+    assert_eq!((r.rounds, r.lookahead_wins), (2, 1));
+    // With k = 2, branch 2 writes ranks 2 and 3: still a valid decode of every position.
+    let r = run(&model, &dec, 2, &two).unwrap();
+    assert!(r.branch.tokens.iter().all(|&t| t != crate::state::MASK));
 }

@@ -38,12 +38,24 @@ pub enum SpawnCompletion {
 pub struct Knobs {
     /// `search.spawn_completion`.
     pub spawn_completion: SpawnCompletion,
+    /// `search.branch_topp`, rho in (0, 1]: score only the lowest share of the window.
+    pub branch_topp: f64,
+    /// `search.alpha` in [0, 1]: weight of the spawn confidence c_b in the score.
+    pub alpha: f64,
+    /// `search.force_base`: the base always wins; lookahead branches are still evaluated.
+    pub force_base: bool,
+    /// `search.extra_tokens` >= 1: lookahead branch j writes ranks j..j+extra_tokens-1.
+    pub extra_tokens: usize,
 }
 
 impl Default for Knobs {
     fn default() -> Self {
         Knobs {
             spawn_completion: SpawnCompletion::Ends,
+            branch_topp: 1.0,
+            alpha: 0.0,
+            force_base: false,
+            extra_tokens: 1,
         }
     }
 }
@@ -82,15 +94,19 @@ pub struct RoundEvent<'a> {
     pub scores: &'a [f64],
     /// Index of the winner in `scores`.
     pub winner: usize,
-    /// The position of the winner's extra token when it is a lookahead branch.
+    /// The position of the winner's extra token when it is a lookahead branch (the first,
+    /// its own rank, when `search.extra_tokens` > 1).
     pub lookahead_position: Option<usize>,
+    /// Every position the winner's extra tokens were written at; empty for the base.
+    pub lookahead_tokens: &'a [usize],
     /// Positions the anchor fill committed this round.
     pub filled: &'a [usize],
     /// The winner after its fill.
     pub branch: &'a Branch,
     /// The winner's predictions from this round's verification pass.
     pub predictions: &'a [Prediction],
-    /// Extra-token positions of the next round's lookahead branches, in branch order.
+    /// Extra-token positions of the next round's lookahead branches, in rank order:
+    /// branch j holds ranks j..j+extra_tokens-1 (one each by default).
     pub spawned: &'a [usize],
 }
 

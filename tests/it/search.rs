@@ -82,3 +82,49 @@ fn bad_decoder_values_name_the_key() {
         assert!(err.contains(key) && err.contains("got"), "{set}: {err}");
     }
 }
+
+#[test]
+fn lopa_variants_at_their_defaults_give_plain_lopa_byte_for_byte() {
+    let defaults = [
+        "search.branch_topp=1.0",
+        "search.alpha=0.0",
+        "search.extra_tokens=1",
+        "search.force_base=false",
+        "search.spawn_completion=\"ends\"",
+    ];
+    for scenario in [
+        "tests/golden/d2f-lopa.toml",
+        "tests/golden/threshold-causal.toml",
+        "tests/golden/hmm.toml",
+        "tests/golden/plan.toml",
+    ] {
+        let (plain, rows) = run(scenario, &[]);
+        let (explicit, _) = run(scenario, &defaults);
+        assert!(!rows.is_empty());
+        assert_eq!(plain, explicit, "{scenario}");
+    }
+}
+
+#[test]
+fn bad_search_values_name_the_key() {
+    for (set, key) in [
+        ("search.branch_topp=0.0", "search.branch_topp"),
+        ("search.branch_topp=1.5", "search.branch_topp"),
+        ("search.alpha=-0.1", "search.alpha"),
+        ("search.extra_tokens=0", "search.extra_tokens"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let o = lopa(&[
+            "run",
+            "tests/golden/d2f-lopa.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+            "-q",
+            "--set",
+            set,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{set}");
+        let err = stderr(&o);
+        assert!(err.contains(key) && err.contains("got"), "{set}: {err}");
+    }
+}
