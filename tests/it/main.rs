@@ -6,3 +6,4 @@ mod figures;
 mod golden;
 mod properties;
 mod util;
+mod worlds;
