@@ -34,6 +34,8 @@ pub struct Setup {
     pub decoder: Arc<dyn AnchorDecoder>,
     /// The order search.
     pub search: Search,
+    /// LoPA's options beyond k (SPEC 4.3, 4.4).
+    pub knobs: search::Knobs,
     /// conf_i's kind.
     pub confidence: ConfidenceKind,
     /// L.
@@ -221,6 +223,7 @@ impl Setup {
             model,
             self.decoder.as_ref(),
             self.search,
+            &self.knobs,
             self.confidence,
             &sequence,
             self.max_rounds(),

@@ -98,6 +98,10 @@ pub struct Block {
     pub fully_activated: bool,
     /// Its key/value cache is written; it is no longer processed by a forward pass.
     pub cached: bool,
+    /// Full, and counted as done for completion and caching (SPEC 4.4). Under
+    /// `spawn_completion = "ends"` every full block is settled at the start of a round;
+    /// under `"needs_forward"` only a winner's own fill settles a block.
+    pub settled: bool,
 }
 
 /// One candidate state of a sequence: the prompt plus the generated blocks that exist.
@@ -139,7 +143,20 @@ impl Branch {
             masked: self.block_size,
             fully_activated: false,
             cached: false,
+            settled: false,
         });
+    }
+
+    /// Settles every block with no mask left (SPEC 4.4). Flags never clear.
+    pub fn settle_full_blocks(&mut self) {
+        for block in &mut self.blocks {
+            block.settled |= block.masked == 0;
+        }
+    }
+
+    /// Every generated block is settled.
+    pub fn all_settled(&self) -> bool {
+        self.blocks.iter().all(|b| b.settled)
     }
 
     /// The generated positions that exist.

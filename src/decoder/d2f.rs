@@ -44,9 +44,10 @@ impl AnchorDecoder for D2f {
                 b.blocks[i].fully_activated = true;
             }
         }
-        b.full_prefix_at_start = b.blocks.iter().take_while(|k| k.masked == 0).count();
+        // Settled blocks are full; under "ends" every full block is settled (SPEC 4.4).
+        b.full_prefix_at_start = b.blocks.iter().take_while(|k| k.settled).count();
         // 3. Done?
-        !added && b.masked_total() == 0
+        !added && b.masked_total() == 0 && b.all_settled()
     }
 
     fn prediction_positions(&self, b: &Branch, out: &mut Vec<usize>) {

@@ -40,7 +40,7 @@ impl AnchorDecoder for SemiAr {
     }
 
     fn begin_round(&self, b: &mut Branch) -> bool {
-        b.masked_total() == 0
+        b.masked_total() == 0 && b.all_settled()
     }
 
     fn prediction_positions(&self, b: &Branch, out: &mut Vec<usize>) {

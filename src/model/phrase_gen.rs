@@ -4,7 +4,8 @@
 //! leads to the next one with probability `determinism` (one-to-one, so one revealed token
 //! fixes its whole phrase in both directions when `determinism` is 1); a phrase's last
 //! token is a decision point that branches to the first tokens of `successors` random
-//! phrases with softmax(`peakedness` z) weights. With `determinism` below 1, the rest of a
+//! phrases with softmax(`peakedness` z) weights; the heaviest is the next phrase on one
+//! random cycle through all phrases, so greedy text does not loop over a few phrases. With `determinism` below 1, the rest of a
 //! within-phrase token's mass leaves the phrase early, through the same decision as the
 //! phrase's end. Every non-EOS token sends `eos_hazard` to the absorbing EOS token.
 //!
@@ -21,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use super::chain_gen::one_cycle;
 use crate::state::Token;
 
 /// Parameters of a phrase world. Together with the seed they fix the matrix.
@@ -90,14 +92,31 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
     let phrases = phrases(params, &words, &mut rng);
     let keep = 1.0 - params.eos_hazard;
     let m = params.successors.clamp(1, phrases.len());
-    for phrase in &phrases {
-        // This phrase's decision: the first tokens of m distinct random phrases.
-        let picked = sample(&mut rng, phrases.len(), m);
-        let z: Vec<f64> = (0..m).map(|_| StandardNormal.sample(&mut rng)).collect();
-        let top = z.iter().copied().fold(f64::MIN, f64::max);
+    // Each phrase's favourite successor is the next phrase on one random cycle, so greedy
+    // text runs through every phrase before it repeats one (see chain_gen).
+    let next = one_cycle(phrases.len(), &mut rng);
+    let mut others: Vec<usize> = Vec::with_capacity(phrases.len());
+    for (i, phrase) in phrases.iter().enumerate() {
+        // This phrase's decision: its favourite and m - 1 other phrases (not itself while
+        // there are others), the favourite with the largest weight.
+        others.clear();
+        others.extend((0..phrases.len()).filter(|&o| o != i && o != next[i]));
+        let extra = (m - 1).min(others.len());
+        let picked: Vec<usize> = std::iter::once(next[i])
+            .chain(
+                sample(&mut rng, others.len(), extra)
+                    .iter()
+                    .map(|k| others[k]),
+            )
+            .collect();
+        let mut z: Vec<f64> = (0..picked.len())
+            .map(|_| StandardNormal.sample(&mut rng))
+            .collect();
+        let top = (0..z.len()).fold(0, |b, k| if z[k] > z[b] { k } else { b });
+        z.swap(0, top);
         let w: Vec<f64> = z
             .iter()
-            .map(|z| (params.peakedness * (z - top)).exp())
+            .map(|x| (params.peakedness * (x - z[0])).exp())
             .collect();
         let total: f64 = w.iter().sum();
         let last = phrase.len() - 1;
@@ -109,7 +128,7 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
                 1.0 - params.determinism
             };
             if leave > 0.0 {
-                for (p, wk) in picked.iter().zip(&w) {
+                for (&p, wk) in picked.iter().zip(&w) {
                     t[[a, phrases[p][0]]] += keep * leave * wk / total;
                 }
             }

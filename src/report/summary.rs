@@ -38,6 +38,9 @@ pub struct Summary {
     pub plan_consistent_rate: Option<f64>,
     /// Incorrectly drawn tokens per 1000 tokens.
     pub token_errors_per_1k: Option<f64>,
+    /// Sum of tokens / (sum of rounds + sequences): the published Dream and LoPA-Dist
+    /// code's count, whose step counter stands one past the last forward pass.
+    pub tpf_steps: f64,
     /// Mean over sequences of `distinct2` (distinct adjacent pairs / pairs of the content
     /// tokens), over the sequences that have two content tokens or more.
     pub distinct2: Option<f64>,
@@ -77,6 +80,7 @@ pub fn summarize(runs: &ConfigRuns) -> Summary {
         log_likelihood_mean: defined_mean(recs, |q| q.log_likelihood),
         plan_consistent_rate: true_share(recs, |q| q.plan_consistent),
         token_errors_per_1k: per_1k_tokens(recs, |q| q.token_errors),
+        tpf_steps: ratio(tokens, rounds + recs.len() as f64),
         distinct2: {
             let defined: Vec<f64> = recs.iter().filter_map(|r| r.distinct2).collect();
             (!defined.is_empty()).then(|| mean(&defined))
@@ -251,6 +255,8 @@ mod tests {
         );
         assert_eq!(s.plan_consistent_rate, None);
         assert_eq!(s.token_errors_per_1k, None);
+        // 16 tokens over 9 rounds + 2 sequences.
+        assert_eq!(s.tpf_steps, 16.0 / 11.0);
     }
 
     #[test]
@@ -330,6 +336,7 @@ mod tests {
                 s.rounds_mean,
                 s.lookahead_win_rate,
                 s.branch_tokens_per_token,
+                s.tpf_steps,
             ];
             assert!(all.iter().all(|x| *x == 0.0), "{s:?}");
             assert_eq!(s.invalid_per_1k, None);

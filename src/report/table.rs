@@ -39,7 +39,7 @@ fn fixed_opt(x: Option<f64>, decimals: usize) -> String {
 }
 
 /// Renders one line per configuration: `config`, `case` when any configuration has one,
-/// the swept keys, then TPF, content TPF, mean rounds, lookahead win rate and invalid
+/// the swept keys, then TPF, TPF in steps (`tpf_steps`), content TPF, mean rounds, lookahead win rate and invalid
 /// transitions per 1000 tokens (`-` when the model does not define them). Every line,
 /// the header included, ends with a newline. `summaries[i]` belongs to `runs[i]`.
 ///
@@ -66,6 +66,7 @@ pub fn table(runs: &[ConfigRuns], summaries: &[Summary]) -> String {
         Column::new(header, true, summaries.iter().map(f).collect())
     };
     columns.push(numeric("TPF", &|s| fixed(s.tpf, 2)));
+    columns.push(numeric("TPF steps", &|s| fixed(s.tpf_steps, 2)));
     columns.push(numeric("content TPF", &|s| fixed(s.content_tpf, 2)));
     columns.push(numeric("rounds", &|s| fixed(s.rounds_mean, 2)));
     columns.push(numeric("win rate", &|s| fixed(s.lookahead_win_rate, 3)));
@@ -107,9 +108,9 @@ mod tests {
         let runs = two_configs();
         let sums: Vec<Summary> = runs.iter().map(summarize).collect();
         let expected = "\
-config  case  search.branches  decoder.fill_threshold   TPF  content TPF  rounds  win rate  invalid/1k
-     0                      2                     0.8  1.78         1.56    4.50     0.333       62.50
-     1  long                4                     1.0  4.00         4.00    3.00     1.000           -
+config  case  search.branches  decoder.fill_threshold   TPF  TPF steps  content TPF  rounds  win rate  invalid/1k
+     0                      2                     0.8  1.78       1.45         1.56    4.50     0.333       62.50
+     1  long                4                     1.0  4.00       3.00         4.00    3.00     1.000           -
 ";
         assert_eq!(table(&runs, &sums), expected);
     }
@@ -123,9 +124,9 @@ config  case  search.branches  decoder.fill_threshold   TPF  content TPF  rounds
         }
         let sums: Vec<Summary> = runs.iter().map(summarize).collect();
         let expected = "\
-config   TPF  content TPF  rounds  win rate  invalid/1k
-     0  1.78         1.56    4.50     0.333       62.50
-     1  4.00         4.00    3.00     1.000           -
+config   TPF  TPF steps  content TPF  rounds  win rate  invalid/1k
+     0  1.78       1.45         1.56    4.50     0.333       62.50
+     1  4.00       3.00         4.00    3.00     1.000           -
 ";
         assert_eq!(table(&runs, &sums), expected);
     }
@@ -134,7 +135,7 @@ config   TPF  content TPF  rounds  win rate  invalid/1k
     fn empty_input_prints_only_the_header() {
         assert_eq!(
             table(&[], &[]),
-            "config  TPF  content TPF  rounds  win rate  invalid/1k\n"
+            "config  TPF  TPF steps  content TPF  rounds  win rate  invalid/1k\n"
         );
     }
 }

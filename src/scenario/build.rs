@@ -108,6 +108,7 @@ impl Scenario {
                 other_worlds,
                 decoder,
                 search: c.search,
+                knobs: c.knobs,
                 confidence: c.confidence,
                 gen_length: c.gen_length,
                 prompts: c.prompts.clone(),

@@ -193,6 +193,8 @@ pub struct DecoderDoc {
 pub struct SearchDoc {
     pub kind: Option<SearchKind>,
     pub branches: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spawn_completion: Option<crate::search::SpawnCompletion>,
 }
 
 /// `[output]`.
@@ -262,6 +264,7 @@ pub const KEYS: &[&str] = &[
     "decoder.confidence",
     "search.kind",
     "search.branches",
+    "search.spawn_completion",
     "output.dir",
     "output.trace_seq",
 ];

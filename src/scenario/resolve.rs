@@ -13,7 +13,7 @@ use crate::decoder::{D2f, SemiAr, SemiArRule};
 use crate::engine::Prompts;
 use crate::record::ConfigLabel;
 use crate::report::float_cell;
-use crate::search::Search;
+use crate::search::{Knobs, Search};
 use crate::state::{Attention, ConfidenceKind, Token};
 
 /// Longest generation a scenario may ask for.
@@ -65,6 +65,8 @@ pub struct Config {
     pub decoder: DecoderSpec,
     /// The order search.
     pub search: Search,
+    /// LoPA's options beyond k.
+    pub knobs: Knobs,
     /// conf_i's kind.
     pub confidence: ConfidenceKind,
     /// `output.dir`.
@@ -274,6 +276,7 @@ impl Scenario {
             }
         };
         let search_doc = doc.search.get_or_insert_with(Default::default);
+        let mut knobs = Knobs::default();
         let search = match *search_doc.kind.get_or_insert(SearchKind::None) {
             SearchKind::None => Search::None,
             SearchKind::Lopa => {
@@ -284,6 +287,9 @@ impl Scenario {
                         format!("must be at most 4096, got {branches}"),
                     ));
                 }
+                knobs.spawn_completion = *search_doc
+                    .spawn_completion
+                    .get_or_insert(knobs.spawn_completion);
                 Search::Lopa {
                     branches: branches as usize,
                 }
@@ -349,6 +355,7 @@ impl Scenario {
             cache_budget_mb,
             decoder,
             search,
+            knobs,
             confidence,
             output_dir: output.dir.clone(),
             trace_seq: trace_seq as usize,

@@ -2,7 +2,7 @@
 //! branch, the winner by mean window confidence, the anchor fill with the winner's own
 //! predictions, and the spawn of the next lookahead branches from the same predictions.
 
-use super::{Outcome, RoundEvent, RoundObserver, Search, Stalled};
+use super::{Knobs, Outcome, RoundEvent, RoundObserver, Search, SpawnCompletion, Stalled};
 use crate::decoder::AnchorDecoder;
 use crate::model::{ConfidenceModel, Scratch, SequenceInfo};
 use crate::state::{Branch, ConfidenceKind, Prediction};
@@ -43,6 +43,7 @@ pub fn decode(
     model: &dyn ConfidenceModel,
     decoder: &dyn AnchorDecoder,
     search: Search,
+    knobs: &Knobs,
     kind: ConfidenceKind,
     sequence: &SequenceInfo<'_>,
     max_rounds: u64,
@@ -50,6 +51,7 @@ pub fn decode(
     observer: &mut dyn RoundObserver,
 ) -> Result<Outcome, Stalled> {
     let k = search.lookahead_branches();
+    let settle_at_start = knobs.spawn_completion == SpawnCompletion::Ends;
     let eos = model.eos_token();
     ws.reserve(k + 1);
     model.begin_sequence(sequence, &mut ws.scratch);
@@ -67,6 +69,9 @@ pub fn decode(
         // 1. Bookkeeping; the first complete branch in branch order ends the decode.
         let mut complete = None;
         for b in 0..n_live {
+            if settle_at_start {
+                ws.live[b].settle_full_blocks();
+            }
             if decoder.begin_round(&mut ws.live[b]) && complete.is_none() {
                 complete = Some(b);
             }
@@ -119,6 +124,11 @@ pub fn decode(
         for &i in &ws.fill {
             winner.commit(i, preds[i].token, eos);
         }
+        if !settle_at_start {
+            // "needs_forward": only the winner's own fill settles a block; spawned
+            // branches inherit the flags.
+            winner.settle_full_blocks();
+        }
         // 6. Spawn: the top-k masked positions of the base's window, by the winner's conf.
         decoder.window(winner, &mut ws.window);
         let take = k.min(ws.window.len());
@@ -147,6 +157,10 @@ pub fn decode(
         n_live = take + 1;
     }
 }
+
+#[cfg(test)]
+#[path = "lopa_tests.rs"]
+mod tests;
 
 /// Moves the `k` most confident positions to the front, in rank order (conf descending,
 /// lower position first on ties).

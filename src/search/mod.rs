@@ -21,6 +21,33 @@ pub enum Search {
     },
 }
 
+/// When a lookahead token that fills a block's last mask counts the block as done (SPEC 4.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpawnCompletion {
+    /// A branch its extra token completed ends the decode at the next bookkeeping step.
+    #[default]
+    Ends,
+    /// The published LoPA code: a block counts as done (settled) only once a winner's own
+    /// fill leaves it without a mask, so such a branch runs one more forward pass.
+    NeedsForward,
+}
+
+/// LoPA's options beyond k. The defaults are the rules of SPEC 4.2.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Knobs {
+    /// `search.spawn_completion`.
+    pub spawn_completion: SpawnCompletion,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            spawn_completion: SpawnCompletion::Ends,
+        }
+    }
+}
+
 impl Search {
     /// The number of lookahead branches, k.
     pub fn lookahead_branches(self) -> usize {

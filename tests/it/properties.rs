@@ -138,6 +138,7 @@ fn setup(c: &Case, search: Search) -> Setup {
         other_worlds: Vec::new(),
         decoder,
         search,
+        knobs: Default::default(),
         confidence: [
             ConfidenceKind::Prob,
             ConfidenceKind::NegEntropy,
@@ -314,6 +315,7 @@ fn family_setup(
             fill_threshold: 0.8,
         }),
         search: Search::Lopa { branches: k },
+        knobs: Default::default(),
         confidence: ConfidenceKind::Prob,
         gen_length,
         prompts: Prompts::Sampled(3),

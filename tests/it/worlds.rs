@@ -67,7 +67,13 @@ fn results_of(text: &str, sets: &[&str]) -> (tempfile::TempDir, std::path::PathB
     let s = dir.path().join("s.toml");
     fs::write(&s, text).unwrap();
     let out = dir.path().join("out");
-    let mut args = vec!["run", s.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"];
+    let mut args = vec![
+        "run",
+        s.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ];
     for set in sets {
         args.extend(["--set", set]);
     }
@@ -135,16 +141,22 @@ fn worlds_replicate_every_sequence_and_bound_the_pooled_tpf() {
     let summary = crate::util::read_rows(&three.join("summary.csv"));
     for s in &summary {
         let x = |k: &str| -> f64 { s[k].parse().unwrap_or_else(|_| panic!("{k}: {s:?}")) };
-        assert!(x("tpf_world_lo") <= x("tpf") && x("tpf") <= x("tpf_world_hi"), "{s:?}");
+        assert!(
+            x("tpf_world_lo") <= x("tpf") && x("tpf") <= x("tpf_world_hi"),
+            "{s:?}"
+        );
         assert!(x("tpf_world_sd") >= 0.0);
         assert_eq!(s["sequences"], "9", "the summary pools every world");
         // The pooled TPF is sum(tokens) / sum(rounds) over every world's rows.
         let mine: Vec<_> = rows.iter().filter(|r| r["config"] == s["config"]).collect();
-        let sum = |k: &str| mine.iter().map(|r| r[k].parse::<f64>().unwrap()).sum::<f64>();
+        let sum = |k: &str| {
+            mine.iter()
+                .map(|r| r[k].parse::<f64>().unwrap())
+                .sum::<f64>()
+        };
         assert!((x("tpf") - sum("tokens") / sum("rounds")).abs() < 1e-12);
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&read(&three, "summary.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&read(&three, "summary.json")).unwrap();
     assert!(json["configurations"][0]["summary"]["tpf_world_hi"].is_f64());
 }
 
@@ -162,7 +174,13 @@ fn worlds_need_a_generated_model() {
     );
     let s = dir.path().join("s.toml");
     fs::write(&s, format!("worlds = 2\n{text}")).unwrap();
-    let o = lopa(&["run", s.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap(), "-q"]);
+    let o = lopa(&[
+        "run",
+        s.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+        "-q",
+    ]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     for needle in ["s.toml:1", "worlds", "CSV"] {
@@ -201,7 +219,12 @@ fn a_phrase_world_decodes_like_text_and_lookahead_helps() {
     assert!(rows.iter().all(|r| r["invalid_transitions"] == "0"));
     let summary = crate::util::read_rows(&out.join("summary.csv"));
     let tpf = |i: usize| summary[i]["tpf"].parse::<f64>().unwrap();
-    assert!(tpf(1) > tpf(0), "k = 3 beats k = 0: {} vs {}", tpf(1), tpf(0));
+    assert!(
+        tpf(1) > tpf(0),
+        "k = 3 beats k = 0: {} vs {}",
+        tpf(1),
+        tpf(0)
+    );
     let d2: f64 = summary[0]["distinct2"].parse().unwrap();
     assert!(d2 > 0.3, "phrase text is not one token repeated: {d2}");
 }
@@ -209,7 +232,10 @@ fn a_phrase_world_decodes_like_text_and_lookahead_helps() {
 #[test]
 fn bad_phrase_knobs_are_clear_errors() {
     for (edit, needles) in [
-        ("phrase_length = 5.0", &["s.toml:8", "model.phrase_length"][..]),
+        (
+            "phrase_length = 5.0",
+            &["s.toml:8", "model.phrase_length"][..],
+        ),
         ("short_share = 0.3", &["s.toml:9", "model.short_share"][..]),
         ("successors = 3", &["s.toml:10", "model.successors"][..]),
     ] {
@@ -221,7 +247,13 @@ fn bad_phrase_knobs_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         let s = dir.path().join("s.toml");
         fs::write(&s, PHRASE.replace(edit, bad)).unwrap();
-        let o = lopa(&["run", s.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap(), "-q"]);
+        let o = lopa(&[
+            "run",
+            s.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+            "-q",
+        ]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
         for n in needles {
@@ -230,7 +262,21 @@ fn bad_phrase_knobs_are_clear_errors() {
     }
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s.toml");
-    fs::write(&s, PHRASE.replace("phrase_length = 5.0", "phrase_determinism = 0.0")).unwrap();
-    let o = lopa(&["run", s.to_str().unwrap(), "-q", "--out", dir.path().join("o").to_str().unwrap()]);
-    assert!(stderr(&o).contains("model.phrase_determinism"), "{}", stderr(&o));
+    fs::write(
+        &s,
+        PHRASE.replace("phrase_length = 5.0", "phrase_determinism = 0.0"),
+    )
+    .unwrap();
+    let o = lopa(&[
+        "run",
+        s.to_str().unwrap(),
+        "-q",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("model.phrase_determinism"),
+        "{}",
+        stderr(&o)
+    );
 }

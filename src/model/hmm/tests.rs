@@ -220,6 +220,7 @@ fn reproduces_the_golden_example() {
                 fill_threshold: 0.9,
             }),
             search: crate::search::Search::Lopa { branches },
+            knobs: Default::default(),
             confidence: ConfidenceKind::Prob,
             gen_length: 32,
             prompts: Prompts::Explicit(vec![vec![1, 2], vec![5], vec![7]]),

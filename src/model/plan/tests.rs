@@ -213,6 +213,7 @@ fn reproduces_the_golden_plan_example() {
             fill_threshold: 0.85,
         }),
         search: crate::search::Search::Lopa { branches: 2 },
+        knobs: Default::default(),
         confidence: ConfidenceKind::Prob,
         gen_length: 32,
         prompts: Prompts::Explicit(vec![vec![1], vec![4], vec![6, 5]]),
