@@ -24,8 +24,12 @@ pub enum Prompts {
 /// Everything one configuration needs to decode its sequences.
 #[derive(Clone)]
 pub struct Setup {
-    /// The confidence model, shared by every configuration that uses the same one.
+    /// The confidence model of world 0, shared by every configuration that uses the same
+    /// one.
     pub model: Arc<dyn ConfidenceModel>,
+    /// The models of worlds 1..N when the configuration is replicated over generated
+    /// worlds (`worlds = N`); empty for one world. Every world decodes the same sequences.
+    pub other_worlds: Vec<Arc<dyn ConfidenceModel>>,
     /// The anchor decoder.
     pub decoder: Arc<dyn AnchorDecoder>,
     /// The order search.
@@ -51,6 +55,24 @@ pub struct Workspace {
     committed: Vec<u32>,
     commit_probs: Vec<f64>,
     pending: Vec<(usize, f64)>,
+    /// Adjacent token pairs of one sequence, for `distinct2`.
+    pairs: Vec<u64>,
+}
+
+/// Distinct adjacent pairs / pairs over `text` (None below two tokens): 1.0 for text that
+/// never repeats a bigram, near 0 for one token over and over. `pairs` is reused.
+fn distinct_pairs(text: &[Token], pairs: &mut Vec<u64>) -> Option<f64> {
+    if text.len() < 2 {
+        return None;
+    }
+    pairs.clear();
+    pairs.extend(
+        text.windows(2)
+            .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1])),
+    );
+    pairs.sort_unstable();
+    pairs.dedup();
+    Some(pairs.len() as f64 / (text.len() - 1) as f64)
 }
 
 /// Counts the tokens each round commits and remembers the top probability each position had
@@ -94,6 +116,19 @@ impl RoundObserver for Tally<'_> {
     }
 }
 
+/// The seed of generated world `world`: world 0 is the model seed itself, so `worlds = 1`
+/// is exactly the scenario without the key; later worlds mix the world number into it
+/// with SplitMix64's finaliser, so nearby seeds and worlds give unrelated streams.
+pub fn world_seed(model_seed: u64, world: usize) -> u64 {
+    if world == 0 {
+        return model_seed;
+    }
+    let mut z = model_seed ^ (world as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// The random stream of sequence `seq`: from the seed and `seq` alone, never the
 /// configuration, so every configuration decodes the same sequences (SPEC 6).
 pub fn sequence_rng(seed: u64, seq: usize) -> ChaCha8Rng {
@@ -103,13 +138,41 @@ pub fn sequence_rng(seed: u64, seq: usize) -> ChaCha8Rng {
 }
 
 impl Setup {
-    /// The prompt of sequence `seq`.
+    /// Worlds this configuration is decoded in (at least 1).
+    pub fn world_count(&self) -> usize {
+        1 + self.other_worlds.len()
+    }
+
+    /// Decodes this configuration runs: every sequence in every world.
+    pub fn decodes(&self) -> usize {
+        self.sequences * self.world_count()
+    }
+
+    /// The model of world `world`.
+    ///
+    /// # Panics
+    ///
+    /// If `world` is not below [`Setup::world_count`], a caller bug.
+    pub fn model_of(&self, world: usize) -> &Arc<dyn ConfidenceModel> {
+        match world {
+            0 => &self.model,
+            w => &self.other_worlds[w - 1],
+        }
+    }
+
+    /// The prompt of sequence `seq` in world 0.
     pub fn prompt(&self, seq: usize) -> Vec<Token> {
+        self.prompt_in(0, seq)
+    }
+
+    /// The prompt of sequence `seq` in world `world`: the same stream in every world, so a
+    /// sampled prompt differs between worlds only through the world's chain.
+    pub fn prompt_in(&self, world: usize, seq: usize) -> Vec<Token> {
         match &self.prompts {
             Prompts::Explicit(list) => list[seq % list.len()].clone(),
             Prompts::Sampled(len) => {
                 let mut rng = sequence_rng(self.seed, seq);
-                self.model.sample_prompt(*len, &mut rng)
+                self.model_of(world).sample_prompt(*len, &mut rng)
             }
         }
     }
@@ -119,14 +182,26 @@ impl Setup {
         4 * self.gen_length as u64 + 16
     }
 
-    /// Decodes sequence `seq`, reporting each round to `observer`.
+    /// Decodes sequence `seq` in world 0, reporting each round to `observer`.
     pub fn decode_observed(
         &self,
         seq: usize,
         ws: &mut Workspace,
         observer: &mut dyn RoundObserver,
     ) -> Result<DecodeRecord, Stalled> {
-        let prompt = self.prompt(seq);
+        self.decode_in(0, seq, ws, observer)
+    }
+
+    /// Decodes sequence `seq` in world `world`, reporting each round to `observer`.
+    pub fn decode_in(
+        &self,
+        world: usize,
+        seq: usize,
+        ws: &mut Workspace,
+        observer: &mut dyn RoundObserver,
+    ) -> Result<DecodeRecord, Stalled> {
+        let model = self.model_of(world).as_ref();
+        let prompt = self.prompt_in(world, seq);
         ws.committed.clear();
         ws.commit_probs.clear();
         ws.commit_probs.resize(self.gen_length, 0.0);
@@ -145,7 +220,7 @@ impl Setup {
             gen_length: self.gen_length,
         };
         let outcome = search::decode(
-            self.model.as_ref(),
+            model,
             self.decoder.as_ref(),
             self.search,
             &self.knobs,
@@ -157,7 +232,7 @@ impl Setup {
         )?;
         let generated = outcome.branch.generated();
         let tokens = generated.len() as u64;
-        let eos = self.model.eos_token();
+        let eos = model.eos_token();
         let content_tokens = generated
             .iter()
             .position(|&t| Some(t) == eos)
@@ -174,7 +249,8 @@ impl Setup {
             branch_evals: outcome.branch_evals,
             branch_tokens: outcome.branch_tokens,
             lookahead_wins: outcome.lookahead_wins,
-            quality: self.model.quality(
+            distinct2: distinct_pairs(&generated[..content_tokens as usize], &mut ws.pairs),
+            quality: model.quality(
                 &prompt,
                 generated,
                 &ws.commit_probs[..generated.len()],
@@ -183,13 +259,14 @@ impl Setup {
         })
     }
 
-    /// Decodes sequence `seq` and bins its rounds by generation progress.
+    /// Decodes sequence `seq` of world `world` and bins its rounds by generation progress.
     pub fn decode_binned(
         &self,
+        world: usize,
         seq: usize,
         ws: &mut Workspace,
     ) -> Result<(DecodeRecord, ProgressBins), Stalled> {
-        let record = self.decode(seq, ws)?;
+        let record = self.decode_in(world, seq, ws, &mut search::NoObserver)?;
         let bins = ProgressBins::from_rounds(&ws.committed, record.tokens);
         Ok((record, bins))
     }

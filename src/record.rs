@@ -35,6 +35,9 @@ pub struct DecodeRecord {
     pub branch_tokens: u64,
     /// Rounds won by a lookahead branch.
     pub lookahead_wins: u64,
+    /// Distinct adjacent pairs / adjacent pairs over the content tokens (None below two):
+    /// a text statistic, near 0 when the decode repeats a few tokens over and over.
+    pub distinct2: Option<f64>,
     /// The model's verdict on the output.
     pub quality: Quality,
 }
@@ -145,13 +148,34 @@ pub struct ConfigLabel {
     pub branches: usize,
 }
 
-/// All decodes of one configuration, in sequence order.
+/// All decodes of one configuration: world 0's sequences in order, then world 1's, ...
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigRuns {
     /// Its name in the outputs.
     pub label: ConfigLabel,
-    /// One record per sequence, `seq` = index.
+    /// Generated worlds decoded (0 or 1 both mean one world).
+    pub worlds: usize,
+    /// One record per (world, sequence), world-major: with one world, `seq` = index.
     pub records: Vec<DecodeRecord>,
     /// Rounds and committed tokens by generation progress, summed over the sequences.
     pub bins: ProgressBins,
+}
+
+impl ConfigRuns {
+    /// Worlds decoded, at least 1.
+    pub fn world_count(&self) -> usize {
+        self.worlds.max(1)
+    }
+
+    /// (world, seq) of `records[i]`.
+    pub fn world_seq(&self, i: usize) -> (usize, usize) {
+        let per = (self.records.len() / self.world_count()).max(1);
+        (i / per, i % per)
+    }
+
+    /// Each world's records, in world order.
+    pub fn by_world(&self) -> impl Iterator<Item = &[DecodeRecord]> {
+        let per = (self.records.len() / self.world_count()).max(1);
+        self.records.chunks(per)
+    }
 }

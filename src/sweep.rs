@@ -1,5 +1,5 @@
-//! Runs configurations times sequences over all cores. Results come back in
-//! (configuration, sequence) order whatever the thread count, because each sequence's
+//! Runs configurations times worlds times sequences over all cores. Results come back in
+//! (configuration, world, sequence) order whatever the thread count, because each sequence's
 //! stream depends on (seed, seq) alone and rayon's indexed collect keeps order.
 
 use rayon::prelude::*;
@@ -13,10 +13,12 @@ const CHUNK: usize = 1 << 14;
 
 /// A decode that failed inside a sweep.
 #[derive(Debug, thiserror::Error)]
-#[error("configuration {config}, sequence {seq}: {source}")]
+#[error("configuration {config}, world {world}, sequence {seq}: {source}")]
 pub struct SweepError {
     /// Configuration index.
     pub config: usize,
+    /// World index.
+    pub world: usize,
     /// Sequence index.
     pub seq: usize,
     /// What went wrong.
@@ -36,16 +38,18 @@ pub fn run(
         .zip(setups)
         .map(|(label, s)| ConfigRuns {
             label: label.clone(),
-            records: Vec::with_capacity(s.sequences),
+            worlds: s.world_count(),
+            records: Vec::with_capacity(s.decodes()),
             bins: ProgressBins::default(),
         })
         .collect();
-    // Task i is (config, seq) in row-major order; the offsets avoid materialising the list.
+    // Task i is (config, world, seq) in row-major order; the offsets avoid materialising
+    // the list.
     let offsets: Vec<usize> = setups
         .iter()
         .scan(0, |acc, s| {
             let start = *acc;
-            *acc += s.sequences;
+            *acc += s.decodes();
             Some(start)
         })
         .collect();
@@ -53,16 +57,19 @@ pub fn run(
         let config = offsets.partition_point(|&o| o <= task) - 1;
         (config, task - offsets[config])
     };
-    let total: usize = setups.iter().map(|s| s.sequences).sum();
+    let total: usize = setups.iter().map(Setup::decodes).sum();
     for start in (0..total).step_by(CHUNK) {
         let chunk: Vec<(DecodeRecord, ProgressBins)> = (start..(start + CHUNK).min(total))
             .into_par_iter()
             .map_init(Workspace::default, |ws, task| {
-                let (config, seq) = locate(task);
-                let decoded = setups[config]
-                    .decode_binned(seq, ws)
+                let (config, i) = locate(task);
+                let setup = &setups[config];
+                let (world, seq) = (i / setup.sequences, i % setup.sequences);
+                let decoded = setup
+                    .decode_binned(world, seq, ws)
                     .map_err(|source| SweepError {
                         config,
+                        world,
                         seq,
                         source,
                     });

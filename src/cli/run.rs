@@ -56,7 +56,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create results folder {}", dir.display()))?;
 
-    let total: usize = setups.iter().map(|s| s.sequences).sum();
+    let total: usize = setups.iter().map(|s| s.decodes()).sum();
     let bar = Progress::new(total as u64, !opts.quiet && std::io::stderr().is_terminal());
     let labels: Vec<_> = resolved.iter().map(|r| r.label.clone()).collect();
     let runs = sweep::run(&setups, &labels, &|| bar.tick())?;

@@ -9,6 +9,7 @@ pub mod field;
 pub mod hmm;
 pub mod markov;
 pub mod miscalibrated;
+pub mod phrase_gen;
 pub mod plan;
 
 use std::any::Any;

@@ -84,6 +84,8 @@ pub(crate) mod test_data {
             branch_evals: evals,
             branch_tokens: btok,
             lookahead_wins: wins,
+            // 3 distinct pairs of 5 in the first sequence, all 7 distinct in the second.
+            distinct2: Some(if rounds == 4 { 0.6 } else { 1.0 }),
             quality: Quality {
                 invalid_transitions: Some(inv),
                 log_likelihood: Some(ll),
@@ -102,6 +104,7 @@ pub(crate) mod test_data {
                     ],
                     branches: 2,
                 },
+                worlds: 1,
                 records: vec![
                     markov(4, 8, 6, 10, 40, 1, 0, -4.286849186324321, true),
                     markov(5, 8, 8, 12, 48, 2, 1, -7.5, false),
@@ -118,6 +121,7 @@ pub(crate) mod test_data {
                     ],
                     branches: 4,
                 },
+                worlds: 1,
                 records: vec![DecodeRecord {
                     rounds: 3,
                     tokens: 12,
@@ -125,6 +129,7 @@ pub(crate) mod test_data {
                     branch_evals: 9,
                     branch_tokens: 36,
                     lookahead_wins: 3,
+                    distinct2: None,
                     quality: Quality {
                         plan_consistent: Some(true),
                         token_errors: Some(2),

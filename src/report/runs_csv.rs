@@ -5,7 +5,7 @@ use crate::record::{ConfigRuns, DecodeRecord};
 use crate::report::columns::LabelColumns;
 
 /// The section-5 columns that follow the label columns, in order.
-pub const RECORD_COLUMNS: [&str; 12] = [
+pub const RECORD_COLUMNS: [&str; 13] = [
     "rounds",
     "tokens",
     "content_tokens",
@@ -18,6 +18,7 @@ pub const RECORD_COLUMNS: [&str; 12] = [
     "matches_greedy",
     "plan_consistent",
     "token_errors",
+    "distinct2",
 ];
 
 /// Formats a float in shortest round-trip form that still reads as a float: `1.0`, not `1`,
@@ -40,7 +41,7 @@ fn bool_cell(b: bool) -> String {
     if b { "1" } else { "0" }.to_string()
 }
 
-fn record_cells(r: &DecodeRecord) -> [String; 12] {
+fn record_cells(r: &DecodeRecord) -> [String; 13] {
     let q = &r.quality;
     [
         r.rounds.to_string(),
@@ -55,11 +56,14 @@ fn record_cells(r: &DecodeRecord) -> [String; 12] {
         opt(q.matches_greedy, bool_cell),
         opt(q.plan_consistent, bool_cell),
         opt(q.token_errors, |v| v.to_string()),
+        opt(r.distinct2, float_cell),
     ]
 }
 
-/// Renders `runs.csv`: `config`, `seq`, `case` when any configuration has one, the swept
-/// keys, then [`RECORD_COLUMNS`]. Rows follow the order of `runs` and of their records.
+/// Renders `runs.csv`: `config`, `seq`, `world` when any configuration is decoded in more
+/// than one world, `case` when any configuration has one, the swept keys, then
+/// [`RECORD_COLUMNS`]. Rows follow the order of `runs` and of their records (world-major).
+/// With one world the rows are exactly those of a scenario without `worlds`.
 pub fn runs_csv(runs: &[ConfigRuns]) -> Result<Vec<u8>, csv::Error> {
     let mut out = Vec::new();
     write_runs_csv(runs, &mut out)?;
@@ -69,17 +73,21 @@ pub fn runs_csv(runs: &[ConfigRuns]) -> Result<Vec<u8>, csv::Error> {
 /// Streams `runs.csv` into `out`; a large sweep's rows never sit in memory as text.
 pub fn write_runs_csv(runs: &[ConfigRuns], out: impl std::io::Write) -> Result<(), csv::Error> {
     let labels = LabelColumns::of(runs);
+    let worlds = runs.iter().any(|r| r.world_count() > 1);
     let mut w = csv::Writer::from_writer(out);
     let header = ["config".to_string(), "seq".to_string()]
         .into_iter()
+        .chain(worlds.then(|| "world".to_string()))
         .chain(labels.headers())
         .chain(RECORD_COLUMNS.iter().map(|c| c.to_string()));
     w.write_record(header)?;
     for config in runs {
         let label_cells = labels.cells(&config.label);
-        for (seq, record) in config.records.iter().enumerate() {
+        for (i, record) in config.records.iter().enumerate() {
+            let (world, seq) = config.world_seq(i);
             let row = [config.label.index.to_string(), seq.to_string()]
                 .into_iter()
+                .chain(worlds.then(|| world.to_string()))
                 .chain(label_cells.iter().cloned())
                 .chain(record_cells(record));
             w.write_record(row)?;
@@ -114,13 +122,14 @@ mod tests {
             [
                 "config,seq,case,search.branches,decoder.fill_threshold,rounds,tokens,\
                  content_tokens,tpf,branch_evals,branch_tokens,lookahead_wins,\
-                 invalid_transitions,log_likelihood,matches_greedy,plan_consistent,token_errors",
-                "0,0,,2,0.8,4,8,6,2.0,10,40,1,0,-4.286849186324321,1,,",
-                "0,1,,2,0.8,5,8,8,1.6,12,48,2,1,-7.5,0,,",
-                "1,0,long,4,1.0,3,12,12,4.0,9,36,3,,,,1,2",
+                 invalid_transitions,log_likelihood,matches_greedy,plan_consistent,token_errors,\
+                 distinct2",
+                "0,0,,2,0.8,4,8,6,2.0,10,40,1,0,-4.286849186324321,1,,,0.6",
+                "0,1,,2,0.8,5,8,8,1.6,12,48,2,1,-7.5,0,,,1.0",
+                "1,0,long,4,1.0,3,12,12,4.0,9,36,3,,,,1,2,",
             ]
         );
-        assert!(text.ends_with("1,2\n"));
+        assert!(text.ends_with("1,2,\n"));
     }
 
     #[test]
@@ -133,7 +142,10 @@ mod tests {
             .next()
             .unwrap()
             .starts_with("config,seq,search.branches,decoder.fill_threshold,rounds,"));
-        assert_eq!(lines.last().unwrap(), "1,0,4,1.0,3,12,12,4.0,9,36,3,,,,1,2");
+        assert_eq!(
+            lines.last().unwrap(),
+            "1,0,4,1.0,3,12,12,4.0,9,36,3,,,,1,2,"
+        );
     }
 
     #[test]
@@ -145,9 +157,24 @@ mod tests {
         assert!(text.starts_with("config,seq,rounds,"));
         assert_eq!(
             text.lines().nth(2).unwrap(),
-            "0,1,5,8,8,1.6,12,48,2,1,-7.5,0,,"
+            "0,1,5,8,8,1.6,12,48,2,1,-7.5,0,,,1.0"
         );
         let empty = String::from_utf8(runs_csv(&[]).unwrap()).unwrap();
         assert_eq!(empty.lines().count(), 1);
+    }
+
+    #[test]
+    fn a_world_column_only_with_several_worlds() {
+        let mut runs = two_configs();
+        runs.truncate(1);
+        let one = String::from_utf8(runs_csv(&runs).unwrap()).unwrap();
+        assert!(!one.lines().next().unwrap().contains("world"));
+        // Two worlds of one sequence each: the same records, now world-major.
+        runs[0].worlds = 2;
+        let two = String::from_utf8(runs_csv(&runs).unwrap()).unwrap();
+        let lines: Vec<&str> = two.lines().collect();
+        assert!(lines[0].starts_with("config,seq,world,search.branches,"));
+        assert!(lines[1].starts_with("0,0,0,2,0.8,4,"), "{}", lines[1]);
+        assert!(lines[2].starts_with("0,0,1,2,0.8,5,"), "{}", lines[2]);
     }
 }

@@ -41,6 +41,20 @@ pub struct Summary {
     /// Sum of tokens / (sum of rounds + sequences): the published Dream and LoPA-Dist
     /// code's count, whose step counter stands one past the last forward pass.
     pub tpf_steps: f64,
+    /// Mean over sequences of `distinct2` (distinct adjacent pairs / pairs of the content
+    /// tokens), over the sequences that have two content tokens or more.
+    pub distinct2: Option<f64>,
+    /// With several worlds: the 95% confidence interval of `tpf` over the draw of worlds
+    /// (see [`world_interval`]). Always `tpf_world_lo <= tpf <= tpf_world_hi`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpf_world_lo: Option<f64>,
+    /// Upper end of that interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpf_world_hi: Option<f64>,
+    /// With several worlds: the sample standard deviation of the per-world TPF (each
+    /// world's sum of tokens / sum of rounds), how far one world strays from another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpf_world_sd: Option<f64>,
 }
 
 /// Summarizes the decodes of one configuration.
@@ -52,7 +66,7 @@ pub fn summarize(runs: &ConfigRuns) -> Summary {
     let tokens = sum(|r| r.tokens);
     let tpfs: Vec<f64> = recs.iter().map(DecodeRecord::tpf).collect();
     let tpf_mean = mean(&tpfs);
-    Summary {
+    let mut summary = Summary {
         sequences: recs.len(),
         tpf: ratio(tokens, rounds),
         tpf_mean,
@@ -67,6 +81,60 @@ pub fn summarize(runs: &ConfigRuns) -> Summary {
         plan_consistent_rate: true_share(recs, |q| q.plan_consistent),
         token_errors_per_1k: per_1k_tokens(recs, |q| q.token_errors),
         tpf_steps: ratio(tokens, rounds + recs.len() as f64),
+        distinct2: {
+            let defined: Vec<f64> = recs.iter().filter_map(|r| r.distinct2).collect();
+            (!defined.is_empty()).then(|| mean(&defined))
+        },
+        tpf_world_lo: None,
+        tpf_world_hi: None,
+        tpf_world_sd: None,
+    };
+    if runs.world_count() > 1 {
+        let totals: Vec<(f64, f64)> = runs
+            .by_world()
+            .map(|w| {
+                let t: f64 = w.iter().map(|r| r.tokens as f64).sum();
+                let n: f64 = w.iter().map(|r| r.rounds as f64).sum();
+                (t, n)
+            })
+            .collect();
+        let (lo, hi) = world_interval(&totals, summary.tpf);
+        let per_world: Vec<f64> = totals.iter().map(|&(t, n)| ratio(t, n)).collect();
+        let m = mean(&per_world);
+        let var =
+            per_world.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (per_world.len() - 1) as f64;
+        summary.tpf_world_lo = Some(lo);
+        summary.tpf_world_hi = Some(hi);
+        summary.tpf_world_sd = Some(if var.is_finite() { var.sqrt() } else { 0.0 });
+    }
+    summary
+}
+
+/// The 95% confidence interval of the pooled TPF R = sum(tokens) / sum(rounds) when the
+/// worlds are the sampled units: the ratio estimator's cluster (delta-method) standard
+/// error, se = sqrt(sum_w (T_w - R N_w)^2 / (n (n - 1))) / mean_w N_w, over the n worlds'
+/// token totals T_w and round totals N_w, times Student's t quantile with n - 1 degrees of
+/// freedom. It is centred on R, so it contains R by construction, and it carries the
+/// sequence noise inside each world as well as the spread between worlds. It is the
+/// uncertainty of the reported TPF, not the range of single worlds (see `tpf_world_sd`).
+/// Degenerate inputs give the point (R, R).
+pub fn world_interval(totals: &[(f64, f64)], r: f64) -> (f64, f64) {
+    let n = totals.len();
+    let rounds_mean = totals.iter().map(|&(_, n)| n).sum::<f64>() / n as f64;
+    if n < 2 || !(rounds_mean > 0.0) {
+        return (r, r);
+    }
+    let ss: f64 = totals.iter().map(|&(t, m)| (t - r * m).powi(2)).sum();
+    let se = (ss / (n * (n - 1)) as f64).sqrt() / rounds_mean;
+    let t = match StudentsT::new(0.0, 1.0, (n - 1) as f64) {
+        Ok(dist) => dist.inverse_cdf(0.975),
+        Err(_) => return (r, r),
+    };
+    let half = t * se;
+    if half.is_finite() && half >= 0.0 {
+        (r - half, r + half)
+    } else {
+        (r, r)
     }
 }
 
@@ -148,6 +216,7 @@ mod tests {
         ConfigRuns {
             label: ConfigLabel::default(),
             bins: Default::default(),
+            worlds: 1,
             records: rounds_tokens
                 .iter()
                 .map(|&(rounds, tokens)| DecodeRecord {
@@ -215,6 +284,37 @@ mod tests {
         assert!(close(s.tpf_ci95, 2.484137711843753), "{}", s.tpf_ci95);
         // Pooled TPF differs from the mean: 9 tokens over 4 rounds.
         assert_eq!(s.tpf, 2.25);
+    }
+
+    #[test]
+    fn world_interval_by_hand() {
+        // Two worlds of two sequences: tokens 8 + 8 over rounds 4 + 4 (TPF 2), and 12 + 12
+        // over 3 + 3 (TPF 4). Pooled R = 40 / 14.
+        let mut runs = seqs(&[(4, 8), (4, 8), (3, 12), (3, 12)]);
+        runs.worlds = 2;
+        let s = summarize(&runs);
+        let r = 40.0 / 14.0;
+        assert_eq!(s.tpf, r);
+        // se = sqrt(((16 - 8 r)^2 + (24 - 6 r)^2) / 2) / 7; t_{0.975,1} = 12.7062...
+        let se = (((16.0 - 8.0 * r).powi(2) + (24.0 - 6.0 * r).powi(2)) / 2.0).sqrt() / 7.0;
+        let (lo, hi) = (s.tpf_world_lo.unwrap(), s.tpf_world_hi.unwrap());
+        assert!(close(hi - r, 12.706204736174705 * se), "{hi}");
+        assert!(close(r - lo, hi - r));
+        assert!(lo <= s.tpf && s.tpf <= hi);
+        // Per-world TPF 2 and 4: sd sqrt(2).
+        assert!(close(s.tpf_world_sd.unwrap(), 2f64.sqrt()));
+        // One world: no interval at all.
+        runs.worlds = 1;
+        let one = summarize(&runs);
+        assert_eq!(
+            (one.tpf_world_lo, one.tpf_world_hi, one.tpf_world_sd),
+            (None, None, None)
+        );
+        // Identical worlds: the interval is the point.
+        let mut same = seqs(&[(4, 8), (4, 8)]);
+        same.worlds = 2;
+        let s = summarize(&same);
+        assert_eq!((s.tpf_world_lo, s.tpf_world_hi), (Some(2.0), Some(2.0)));
     }
 
     #[test]

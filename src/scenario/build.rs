@@ -12,12 +12,12 @@ use super::models::ModelSpec;
 use super::resolve::{DecoderSpec, Resolved};
 use super::ScenarioError;
 use crate::decoder::AnchorDecoder;
-use crate::engine::{Prompts, Setup};
+use crate::engine::{self, Prompts, Setup};
 use crate::model::field::ConfidenceField;
 use crate::model::hmm::{self, HmmOracle};
 use crate::model::miscalibrated::Miscalibrated;
 use crate::model::plan::{self, PlanMixture};
-use crate::model::{chain_gen, ConfidenceModel, MarkovOracle};
+use crate::model::{chain_gen, phrase_gen, ConfidenceModel, MarkovOracle};
 use crate::state::{Attention, Token};
 
 /// What makes two configurations share a model.
@@ -50,35 +50,44 @@ impl Scenario {
     /// One engine setup per configuration.
     pub fn setups(&self, resolved: &[Resolved]) -> Result<Vec<Setup>, ScenarioError> {
         let mut models: Vec<(ModelKey, usize, usize)> = Vec::new();
-        let mut slots = Vec::with_capacity(resolved.len());
+        // Per configuration, the model slot of each of its worlds.
+        let mut slots: Vec<Vec<usize>> = Vec::with_capacity(resolved.len());
         for (i, r) in resolved.iter().enumerate() {
             let c = &r.config;
-            let key = ModelKey {
-                spec: c.model.clone(),
-                seed: c.model.generated().then_some(c.seed),
-                eos: c.eos_token,
-                attention: c.attention,
-                miscalibration: c.miscalibration,
-            };
-            match models.iter().position(|(k, _, _)| *k == key) {
-                Some(m) => {
-                    models[m].1 = models[m].1.max(c.gen_length);
-                    slots.push(m);
-                }
-                None => {
-                    models.push((key, c.gen_length, i));
-                    slots.push(models.len() - 1);
+            let mut worlds = Vec::with_capacity(c.worlds);
+            for w in 0..c.worlds {
+                let key = ModelKey {
+                    spec: c.model.clone(),
+                    seed: c
+                        .model
+                        .generated()
+                        .then(|| engine::world_seed(c.model_seed, w)),
+                    eos: c.eos_token,
+                    attention: c.attention,
+                    miscalibration: c.miscalibration,
+                };
+                match models.iter().position(|(k, _, _)| *k == key) {
+                    Some(m) => {
+                        models[m].1 = models[m].1.max(c.gen_length);
+                        worlds.push(m);
+                    }
+                    None => {
+                        models.push((key, c.gen_length, i));
+                        worlds.push(models.len() - 1);
+                    }
                 }
             }
+            slots.push(worlds);
         }
         let mut built: Vec<(Arc<dyn ConfidenceModel>, usize)> = Vec::with_capacity(models.len());
         for (key, max_len, first) in &models {
             built.push(self.build_model(key, *max_len, &resolved[*first])?);
         }
         let mut setups = Vec::with_capacity(resolved.len());
-        for (r, slot) in resolved.iter().zip(slots) {
+        for (r, worlds) in resolved.iter().zip(slots) {
             let c = &r.config;
-            let (model, v) = built[slot].clone();
+            let (model, v) = built[worlds[0]].clone();
+            let other_worlds = worlds[1..].iter().map(|&w| built[w].0.clone()).collect();
             if let Prompts::Explicit(list) = &c.prompts {
                 for (i, p) in list.iter().enumerate() {
                     if let Some(&bad) = p.iter().find(|&&x| x as usize >= v) {
@@ -96,6 +105,7 @@ impl Scenario {
             };
             setups.push(Setup {
                 model,
+                other_worlds,
                 decoder,
                 search: c.search,
                 knobs: c.knobs,
@@ -116,6 +126,7 @@ impl Scenario {
         r: &Resolved,
     ) -> Result<(Arc<dyn ConfidenceModel>, usize), ScenarioError> {
         let c = &r.config;
+        let world_seed = key.seed.unwrap_or(c.model_seed);
         let fail = |k: &str, m: String| self.error(&at(r, k), k, m);
         let budget = |bytes: u128| {
             if bytes > u128::from(c.cache_budget_mb) << 20 {
@@ -128,12 +139,15 @@ impl Scenario {
             }
         };
         let (model, v): (Arc<dyn ConfidenceModel>, usize) = match &key.spec {
-            ModelSpec::MarkovCsv(_) | ModelSpec::MarkovGenerated(_) => {
+            ModelSpec::MarkovCsv(_)
+            | ModelSpec::MarkovGenerated(_)
+            | ModelSpec::PhraseGenerated(_) => {
                 let t = match &key.spec {
                     ModelSpec::MarkovCsv(path) => {
                         read_square(path).map_err(|m| fail("model.transitions", m))?
                     }
-                    ModelSpec::MarkovGenerated(p) => chain_gen::generate(p, c.seed),
+                    ModelSpec::MarkovGenerated(p) => chain_gen::generate(p, world_seed),
+                    ModelSpec::PhraseGenerated(p) => phrase_gen::generate(p, world_seed),
                     _ => unreachable!("matched above"),
                 };
                 check_eos(&t, key.eos, true).map_err(|m| fail("model.eos_token", m))?;
@@ -147,7 +161,7 @@ impl Scenario {
             ModelSpec::HmmCsv(..) | ModelSpec::HmmGenerated(_) => {
                 let (a, e, pi) = match &key.spec {
                     ModelSpec::HmmCsv(a, e, pi) => self.read_hmm(r, a, e, pi)?,
-                    ModelSpec::HmmGenerated(p) => hmm::generate(p, c.seed),
+                    ModelSpec::HmmGenerated(p) => hmm::generate(p, world_seed),
                     _ => unreachable!("matched above"),
                 };
                 let v = e.ncols();
@@ -171,7 +185,7 @@ impl Scenario {
                         }
                         (plans, prior.clone())
                     }
-                    ModelSpec::PlanGenerated(p) => plan::generate(p, c.seed),
+                    ModelSpec::PlanGenerated(p) => plan::generate(p, world_seed),
                     _ => unreachable!("matched above"),
                 };
                 let v = plans[0].nrows();

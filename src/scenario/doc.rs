@@ -18,6 +18,8 @@ pub enum ModelKind {
     Plan,
     /// The phenomenological confidence field.
     Field,
+    /// The Markov oracle over a generated phrase world.
+    Phrase,
 }
 
 /// `decoder.kind`.
@@ -64,6 +66,9 @@ pub struct FileDoc {
     /// Root of every random stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Generated worlds each configuration is decoded in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worlds: Option<u64>,
     /// Sequences per configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequences: Option<u64>,
@@ -96,6 +101,8 @@ pub struct FileDoc {
 #[allow(missing_docs)]
 pub struct ModelDoc {
     pub kind: Option<ModelKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transitions: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +164,16 @@ pub struct ModelDoc {
     pub persistence: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gamma: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phrase_length: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short_share: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub successors: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phrase_determinism: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -221,9 +238,11 @@ pub struct OutputDoc {
 pub const KEYS: &[&str] = &[
     "name",
     "seed",
+    "worlds",
     "sequences",
     "gen_length",
     "model.kind",
+    "model.seed",
     "model.transitions",
     "model.hmm_transitions",
     "model.emissions",
@@ -255,6 +274,11 @@ pub const KEYS: &[&str] = &[
     "model.noise_sd",
     "model.persistence",
     "model.gamma",
+    "model.phrase_length",
+    "model.short_share",
+    "model.short_length",
+    "model.successors",
+    "model.phrase_determinism",
     "model.temperature",
     "model.logit_noise",
     "decoder.kind",

@@ -9,6 +9,7 @@ use super::ScenarioError;
 use crate::model::chain_gen::ChainParams;
 use crate::model::field::FieldParams;
 use crate::model::hmm::HmmParams;
+use crate::model::phrase_gen::PhraseParams;
 use crate::model::plan::PlanParams;
 
 /// Where a model comes from.
@@ -28,6 +29,8 @@ pub enum ModelSpec {
     PlanGenerated(PlanParams),
     /// The phenomenological field.
     Field(FieldParams),
+    /// The Markov oracle over a generated phrase world.
+    PhraseGenerated(PhraseParams),
 }
 
 impl ModelSpec {
@@ -38,6 +41,7 @@ impl ModelSpec {
             ModelSpec::MarkovGenerated(_)
                 | ModelSpec::HmmGenerated(_)
                 | ModelSpec::PlanGenerated(_)
+                | ModelSpec::PhraseGenerated(_)
         )
     }
 }
@@ -190,6 +194,68 @@ impl Scenario {
                     ))
                 }
             },
+            ModelKind::Phrase => {
+                if m.transitions.is_some() {
+                    return Err(err("model.transitions", "a phrase world is generated; for a chain from a CSV use `model.kind = \"markov\"`".into()));
+                }
+                if m.vocab_size.is_none() {
+                    return Err(need("the generator's `model.vocab_size`"));
+                }
+                let chain = self.chain_params(m, err)?;
+                let long = ranged(
+                    err,
+                    "model.phrase_length",
+                    &mut m.phrase_length,
+                    4.0,
+                    1.0,
+                    4096.0,
+                )?;
+                if long > chain.vocab_size as f64 {
+                    return Err(err(
+                        "model.phrase_length",
+                        format!(
+                            "{long} is longer than the vocabulary ({} tokens)",
+                            chain.vocab_size
+                        ),
+                    ));
+                }
+                let determinism = ranged(
+                    err,
+                    "model.phrase_determinism",
+                    &mut m.phrase_determinism,
+                    1.0,
+                    0.0,
+                    1.0,
+                )?;
+                if determinism <= 0.0 {
+                    return Err(err("model.phrase_determinism", "must be above 0 (1.0 is an exact phrase; 0 would cut every phrase to one token)".into()));
+                }
+                ModelSpec::PhraseGenerated(PhraseParams {
+                    vocab_size: chain.vocab_size,
+                    phrase_length: long,
+                    short_share: ranged(
+                        err,
+                        "model.short_share",
+                        &mut m.short_share,
+                        0.0,
+                        0.0,
+                        1.0,
+                    )?,
+                    short_length: counted(
+                        err,
+                        "model.short_length",
+                        &mut m.short_length,
+                        2,
+                        1,
+                        4096,
+                    )?,
+                    successors: counted(err, "model.successors", &mut m.successors, 4, 1, 4096)?,
+                    peakedness: chain.peakedness,
+                    determinism,
+                    eos_token: chain.eos_token,
+                    eos_hazard: chain.eos_hazard,
+                })
+            }
             ModelKind::Field => {
                 let vocab = counted(err, "model.vocab_size", &mut m.vocab_size, 1000, 2, 1 << 20)?;
                 let scale = ranged(

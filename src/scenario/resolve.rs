@@ -22,6 +22,9 @@ const MAX_GEN_LENGTH: u64 = 1 << 16;
 /// Most sequences per configuration: every record is kept until the files are written.
 const MAX_SEQUENCES: u64 = 100_000_000;
 
+/// Most generated worlds per configuration: each one holds its own model in memory.
+const MAX_WORLDS: u64 = 1024;
+
 /// The anchor decoder of a configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DecoderSpec {
@@ -38,8 +41,12 @@ pub struct Config {
     pub name: String,
     /// Root seed.
     pub seed: u64,
-    /// Sequences decoded.
+    /// The seed of every generated model: `model.seed`, else `seed` (SPEC 6).
+    pub model_seed: u64,
+    /// Sequences decoded in each world.
     pub sequences: usize,
+    /// Generated worlds each sequence is decoded in (`worlds`, default 1).
+    pub worlds: usize,
     /// L.
     pub gen_length: usize,
     /// The confidence model.
@@ -374,13 +381,33 @@ impl Scenario {
             }
         };
         let cache_budget_mb = *model.cache_budget_mb.get_or_insert(2048);
+        let model_seed = model.seed.unwrap_or(seed);
+        let worlds = *doc.worlds.get_or_insert(1);
+        if worlds == 0 || worlds > MAX_WORLDS {
+            return Err(err(
+                "worlds",
+                format!("must be in 1..={MAX_WORLDS}, got {worlds}"),
+            ));
+        }
+        if worlds > 1 && !model_spec.generated() {
+            let why = match &model_spec {
+                ModelSpec::Field(_) => "the field has no generated matrix (its randomness is per sequence, from `seed`); drop the key",
+                _ => "this model is read from CSV files, which give one world; drop the key, or generate the model from `model.vocab_size` and the generator's knobs",
+            };
+            return Err(err(
+                "worlds",
+                format!("worlds = {worlds} needs a generated model, but {why}"),
+            ));
+        }
         let eos_token = model.eos_token;
         let output = doc.output.get_or_insert_with(Default::default);
         let trace_seq = *output.trace_seq.get_or_insert(0);
         let config = Config {
             name,
             seed,
+            model_seed,
             sequences: sequences as usize,
+            worlds: worlds as usize,
             gen_length: gen_length as usize,
             model: model_spec,
             miscalibration,

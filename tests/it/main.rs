@@ -7,3 +7,4 @@ mod golden;
 mod properties;
 mod search;
 mod util;
+mod worlds;

@@ -135,6 +135,7 @@ fn setup(c: &Case, search: Search) -> Setup {
             attention,
             gen_length,
         )),
+        other_worlds: Vec::new(),
         decoder,
         search,
         knobs: Default::default(),
@@ -305,6 +306,7 @@ fn family_setup(
     };
     Setup {
         model,
+        other_worlds: Vec::new(),
         decoder: Arc::new(D2f {
             block_size: block,
             max_blocks: blocks,

@@ -211,6 +211,7 @@ fn reproduces_the_golden_example() {
         let branches = row[col("search.branches")].parse().unwrap();
         let setup = Setup {
             model: model.clone(),
+            other_worlds: Vec::new(),
             decoder: Arc::new(crate::decoder::D2f {
                 block_size: 8,
                 max_blocks: 4,

@@ -204,6 +204,7 @@ fn reproduces_the_golden_plan_example() {
     let model = PlanMixture::new(plans, vec![0.6, 0.4], Some(0), Attention::Full, 32);
     let setup = Setup {
         model: Arc::new(model),
+        other_worlds: Vec::new(),
         decoder: Arc::new(crate::decoder::D2f {
             block_size: 8,
             max_blocks: 4,

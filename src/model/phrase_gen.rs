@@ -1,0 +1,228 @@
+//! A seeded generator of phrase worlds: Markov chains whose text is made of phrases.
+//!
+//! The non-EOS vocabulary is shuffled and cut into phrases. Inside a phrase each token
+//! leads to the next one with probability `determinism` (one-to-one, so one revealed token
+//! fixes its whole phrase in both directions when `determinism` is 1); a phrase's last
+//! token is a decision point that branches to the first tokens of `successors` random
+//! phrases with softmax(`peakedness` z) weights; the heaviest is the next phrase on one
+//! random cycle through all phrases, so greedy text does not loop over a few phrases. With `determinism` below 1, the rest of a
+//! within-phrase token's mass leaves the phrase early, through the same decision as the
+//! phrase's end. Every non-EOS token sends `eos_hazard` to the absorbing EOS token.
+//!
+//! Phrase lengths mix two kinds: a `short_share` of the phrases has `short_length` tokens;
+//! the others have floor or ceil of `phrase_length`, drawn so that their mean is
+//! `phrase_length`. The chain goes to the exact Markov oracle like any other, so the
+//! miscalibration wrapper and every decoder apply unchanged.
+
+use ndarray::Array2;
+use rand::seq::index::sample;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use super::chain_gen::one_cycle;
+use crate::state::Token;
+
+/// Parameters of a phrase world. Together with the seed they fix the matrix.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhraseParams {
+    /// V.
+    pub vocab_size: usize,
+    /// Mean length of the long phrases (>= 1).
+    pub phrase_length: f64,
+    /// Share of the phrases that are short.
+    pub short_share: f64,
+    /// Length of a short phrase (>= 1).
+    pub short_length: usize,
+    /// Phrases a decision point can go on to.
+    pub successors: usize,
+    /// Inverse temperature of a decision's softmax weights; 0 gives uniform decisions.
+    pub peakedness: f64,
+    /// Probability that a within-phrase token is followed by the next token of its phrase.
+    pub determinism: f64,
+    /// Absorbing EOS token.
+    pub eos_token: Option<Token>,
+    /// Probability that a non-EOS token is followed by EOS.
+    pub eos_hazard: f64,
+}
+
+/// The world's stream, kept apart from the chain generator's and the sequences'.
+fn phrase_rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ 0x7068_7261_7365_5f77)
+}
+
+/// The phrases: the shuffled non-EOS tokens, cut by the length mixture.
+pub fn phrases(params: &PhraseParams, words: &[usize], rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
+    let mut order = words.to_vec();
+    order.shuffle(rng);
+    let long = params.phrase_length.max(1.0);
+    let (floor, frac) = (long.floor() as usize, long - long.floor());
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < order.len() {
+        let len = if rng.random::<f64>() < params.short_share {
+            params.short_length.max(1)
+        } else if rng.random::<f64>() < frac {
+            floor + 1
+        } else {
+            floor
+        };
+        let end = (at + len).min(order.len());
+        out.push(order[at..end].to_vec());
+        at = end;
+    }
+    out
+}
+
+/// Draws the transition matrix for `params` from `seed`.
+pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
+    let v = params.vocab_size;
+    let eos = params.eos_token.map(|e| e as usize).filter(|&e| e < v);
+    let words: Vec<usize> = (0..v).filter(|&j| Some(j) != eos).collect();
+    let mut t = Array2::zeros((v, v));
+    if let Some(e) = eos {
+        t[[e, e]] = 1.0;
+    }
+    if words.is_empty() {
+        return t;
+    }
+    let mut rng = phrase_rng(seed);
+    let phrases = phrases(params, &words, &mut rng);
+    let keep = 1.0 - params.eos_hazard;
+    let m = params.successors.clamp(1, phrases.len());
+    // Each phrase's favourite successor is the next phrase on one random cycle, so greedy
+    // text runs through every phrase before it repeats one (see chain_gen).
+    let next = one_cycle(phrases.len(), &mut rng);
+    let mut others: Vec<usize> = Vec::with_capacity(phrases.len());
+    for (i, phrase) in phrases.iter().enumerate() {
+        // This phrase's decision: its favourite and m - 1 other phrases (not itself while
+        // there are others), the favourite with the largest weight.
+        others.clear();
+        others.extend((0..phrases.len()).filter(|&o| o != i && o != next[i]));
+        let extra = (m - 1).min(others.len());
+        let picked: Vec<usize> = std::iter::once(next[i])
+            .chain(
+                sample(&mut rng, others.len(), extra)
+                    .iter()
+                    .map(|k| others[k]),
+            )
+            .collect();
+        let mut z: Vec<f64> = (0..picked.len())
+            .map(|_| StandardNormal.sample(&mut rng))
+            .collect();
+        let top = (0..z.len()).fold(0, |b, k| if z[k] > z[b] { k } else { b });
+        z.swap(0, top);
+        let w: Vec<f64> = z
+            .iter()
+            .map(|x| (params.peakedness * (x - z[0])).exp())
+            .collect();
+        let total: f64 = w.iter().sum();
+        let last = phrase.len() - 1;
+        for (k, &a) in phrase.iter().enumerate() {
+            let leave = if k == last {
+                1.0
+            } else {
+                t[[a, phrase[k + 1]]] += keep * params.determinism;
+                1.0 - params.determinism
+            };
+            if leave > 0.0 {
+                for (&p, wk) in picked.iter().zip(&w) {
+                    t[[a, phrases[p][0]]] += keep * leave * wk / total;
+                }
+            }
+            if let Some(e) = eos {
+                t[[a, e]] = params.eos_hazard;
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> PhraseParams {
+        PhraseParams {
+            vocab_size: 40,
+            phrase_length: 4.5,
+            short_share: 0.3,
+            short_length: 2,
+            successors: 3,
+            peakedness: 1.0,
+            determinism: 1.0,
+            eos_token: Some(0),
+            eos_hazard: 0.01,
+        }
+    }
+
+    #[test]
+    fn rows_are_stochastic_and_eos_absorbs() {
+        for det in [1.0, 0.8] {
+            let t = generate(
+                &PhraseParams {
+                    determinism: det,
+                    ..params()
+                },
+                5,
+            );
+            for row in t.rows() {
+                assert!((row.sum() - 1.0).abs() < 1e-12, "{row}");
+                assert!(row.iter().all(|&p| p >= 0.0));
+            }
+            assert_eq!(t[[0, 0]], 1.0);
+        }
+    }
+
+    #[test]
+    fn exact_phrases_are_one_to_one_inside() {
+        let p = params();
+        let words: Vec<usize> = (1..40).collect();
+        let cut = phrases(&p, &words, &mut phrase_rng(5));
+        let mut all: Vec<usize> = cut.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, words, "every non-EOS token in exactly one phrase");
+        assert!(cut.iter().any(|ph| ph.len() == 2) && cut.iter().any(|ph| ph.len() >= 4));
+        let t = generate(&p, 5);
+        for ph in &cut {
+            for w in ph.windows(2) {
+                // The next token of the phrase takes all the non-EOS mass ...
+                assert!((t[[w[0], w[1]]] - 0.99).abs() < 1e-12);
+                // ... and nothing else leads into a within-phrase token.
+                let into = t.column(w[1]).iter().filter(|&&x| x > 0.0).count();
+                assert_eq!(into, 1);
+            }
+            // A decision point branches to at most 3 phrase starts, plus EOS.
+            let last = *ph.last().unwrap();
+            let out = t.row(last).iter().filter(|&&x| x > 0.0).count();
+            assert!((2..=4).contains(&out), "{out}");
+        }
+    }
+
+    #[test]
+    fn leaky_phrases_leave_early_through_the_decision() {
+        let t = generate(
+            &PhraseParams {
+                determinism: 0.8,
+                ..params()
+            },
+            5,
+        );
+        let cut = phrases(&params(), &(1..40).collect::<Vec<_>>(), &mut phrase_rng(5));
+        let long = cut.iter().find(|ph| ph.len() >= 3).unwrap();
+        assert!((t[[long[0], long[1]]] - 0.99 * 0.8).abs() < 1e-12);
+        let out = t.row(long[0]).iter().filter(|&&x| x > 0.0).count();
+        assert!(
+            out >= 3,
+            "the leak goes to the decision's phrase starts: {out}"
+        );
+    }
+
+    #[test]
+    fn the_seed_alone_fixes_the_matrix() {
+        assert_eq!(generate(&params(), 7), generate(&params(), 7));
+        assert_ne!(generate(&params(), 7), generate(&params(), 8));
+    }
+}
