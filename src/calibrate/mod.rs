@@ -9,6 +9,7 @@
 mod command;
 mod eval;
 mod least;
+mod parse;
 mod search;
 mod target;
 mod write;
@@ -24,6 +25,7 @@ use crate::scenario::check_key;
 pub use command::command;
 pub use eval::{Evaluator, Knob};
 pub use least::{least_squares, log_error, within, Fit};
+pub use parse::{parse_range, parse_table, parse_tolerance};
 pub use search::{bisect, fit_table, Aim, Evaluation};
 pub use target::{parse_target, statistic, statistic_names, tpf_steps, Target};
 pub use write::{check_writable, write_scenario, NAME_SUFFIX};
@@ -403,64 +405,4 @@ pub fn calibrate(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Res
         outcome.written = true;
     }
     Ok(outcome)
-}
-
-/// Parses `--range LO,HI`.
-pub fn parse_range(raw: &str) -> Result<(f64, f64)> {
-    let bad = || anyhow::anyhow!("--range {raw}: expected LO,HI with LO < HI, e.g. --range 0,1");
-    let (lo, hi) = raw.split_once(',').ok_or_else(bad)?;
-    let (lo, hi): (f64, f64) = (
-        lo.trim().parse().map_err(|_| bad())?,
-        hi.trim().parse().map_err(|_| bad())?,
-    );
-    if lo.is_finite() && hi.is_finite() && lo < hi {
-        Ok((lo, hi))
-    } else {
-        Err(bad())
-    }
-}
-
-/// Parses `--tolerance`: a share (`0.01`) or a percentage (`1%`).
-pub fn parse_tolerance(raw: &str) -> Result<f64> {
-    let bad = || {
-        anyhow::anyhow!(
-            "--tolerance {raw}: expected a share in (0, 1) or a percentage, e.g. 0.01 or 1%"
-        )
-    };
-    let t = raw.trim();
-    let x: f64 = match t.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
-        None => t.parse().map_err(|_| bad())?,
-    };
-    if x > 0.0 && x < 1.0 {
-        Ok(x)
-    } else {
-        Err(bad())
-    }
-}
-
-/// Parses `--target-table "TAU:TPF,TAU:TPF,..."`.
-pub fn parse_table(raw: &str) -> Result<Vec<(f64, f64)>> {
-    let bad = |part: &str| {
-        anyhow::anyhow!(
-            "--target-table: `{part}` is not TAU:TPF with TAU in [0, 1] and TPF > 0, \
-             e.g. \"0.5:7.01,0.7:5.12,0.9:3.25\""
-        )
-    };
-    let mut out = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (t, y) = part.split_once(':').ok_or_else(|| bad(part))?;
-        let (t, y): (f64, f64) = (
-            t.trim().parse().map_err(|_| bad(part))?,
-            y.trim().parse().map_err(|_| bad(part))?,
-        );
-        if !((0.0..=1.0).contains(&t) && y.is_finite() && y > 0.0) {
-            return Err(bad(part));
-        }
-        out.push((t, y));
-    }
-    if out.len() < 2 {
-        bail!("--target-table needs at least two TAU:TPF pairs");
-    }
-    Ok(out)
 }
