@@ -72,8 +72,12 @@ impl Evaluator<'_> {
             let at = match needed.iter().position(|n| n.label.index == r.label.index) {
                 Some(i) => i,
                 None => {
-                    for (knob, set) in self.knobs.iter().zip(&knob_sets) {
-                        reaches(&scenario, r, knob, set)?;
+                    let keys = self.knobs.iter().map(|k| k.key.as_str());
+                    for (key, set) in keys
+                        .chain(extra.iter().map(|e| set_key(e)))
+                        .zip(knob_sets.iter().chain(extra))
+                    {
+                        reaches(&scenario, r, key, set)?;
                     }
                     needed.push(r.clone());
                     needed.len() - 1
@@ -170,34 +174,32 @@ impl Evaluator<'_> {
 
 /// Refuses a knob that a case override, the sweep or a later `--set` would overrule: the
 /// search would run at constant error and write a value that changes nothing.
-fn reaches(
-    scenario: &crate::scenario::Scenario,
-    r: &Resolved,
-    knob: &Knob,
-    set: &str,
-) -> Result<()> {
-    match r.origins.get(&knob.key) {
+fn reaches(scenario: &crate::scenario::Scenario, r: &Resolved, key: &str, set: &str) -> Result<()> {
+    match r.origins.get(key) {
         Some(Origin::Set(arg)) if arg == set => Ok(()),
         Some(origin) => {
             let owner = match (&r.label.case, origin) {
-                (Some(case), Origin::File(_)) if !scenario.sweep.contains_key(&knob.key) => {
+                (Some(case), Origin::File(_)) if !scenario.sweep.contains_key(key) => {
                     format!("case `{case}` sets it itself")
                 }
                 (_, Origin::File(_)) => "the sweep sets it".to_string(),
                 (_, _) => "a later --set overrides it".to_string(),
             };
             bail!(
-                "--param {}: the adjusted value never reaches configuration {}: {owner} ({}). \
+                "{key}: the value calibrate sets never reaches configuration {}: {owner} ({}). \
                  Remove that override, or calibrate a key it does not set",
-                knob.key,
                 r.label.index,
                 scenario.locate(origin)
             )
         }
         None => bail!(
-            "--param {}: configuration {} does not read this key",
-            knob.key,
+            "{key}: configuration {} does not read this key",
             r.label.index
         ),
     }
+}
+
+/// The key of a `KEY=VALUE` override.
+fn set_key(set: &str) -> &str {
+    set.split_once('=').map_or(set, |(k, _)| k.trim())
 }

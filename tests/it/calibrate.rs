@@ -392,6 +392,10 @@ fn cases_are_selected_by_name_and_unknown_ones_are_listed() {
             &["--param", "decoder.fill_threshold", "--target", "low:tpf=2"],
             "case `low` sets it itself",
         ),
+        (
+            &["--case", "low", "--target-table", "0.7:3,0.9:2"],
+            "decoder.fill_threshold: the value calibrate sets never reaches configuration 1: case `low` sets it itself",
+        ),
     ];
     for (extra, needle) in cases {
         let o = run(extra);
