@@ -12,6 +12,7 @@ pub mod summary;
 pub mod summary_csv;
 pub mod summary_json;
 pub mod table;
+pub mod timing;
 pub mod trace_csv;
 
 pub use html::report_html;
@@ -90,6 +91,7 @@ pub(crate) mod test_data {
                 matches_greedy: Some(greedy),
                 ..Quality::default()
             },
+            latency: None,
         };
         vec![
             ConfigRuns {
@@ -101,6 +103,7 @@ pub(crate) mod test_data {
                         ("decoder.fill_threshold".into(), "0.8".into()),
                     ],
                     branches: 2,
+                    system: None,
                 },
                 records: vec![
                     markov(4, 8, 6, 10, 40, 1, 0, -4.286849186324321, true),
@@ -117,6 +120,7 @@ pub(crate) mod test_data {
                         ("decoder.fill_threshold".into(), "1.0".into()),
                     ],
                     branches: 4,
+                    system: None,
                 },
                 records: vec![DecodeRecord {
                     rounds: 3,
@@ -130,6 +134,7 @@ pub(crate) mod test_data {
                         token_errors: Some(2),
                         ..Quality::default()
                     },
+                    latency: None,
                 }],
                 bins: Default::default(),
             },

@@ -8,6 +8,7 @@ pub mod matrix;
 mod models;
 mod resolve;
 mod spans;
+mod system;
 
 pub use load::{
     check_key, load, parse_set_key, parse_set_value, Case, Entry, Origin, Scenario, Swept,

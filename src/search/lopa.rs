@@ -5,6 +5,7 @@
 use super::{Outcome, RoundEvent, RoundObserver, Search, Stalled};
 use crate::decoder::AnchorDecoder;
 use crate::model::{ConfidenceModel, Scratch, SequenceInfo};
+use crate::record::BranchLoad;
 use crate::state::{Branch, ConfidenceKind, Prediction};
 
 /// Score tolerance: a branch within this of the best score ties with it.
@@ -22,6 +23,7 @@ pub struct Workspace {
     fill: Vec<usize>,
     extra: Vec<Option<usize>>,
     next_extra: Vec<Option<usize>>,
+    loads: Vec<BranchLoad>,
     /// The model's buffers and per-sequence state; the engine reads it for `quality`.
     pub scratch: Scratch,
 }
@@ -34,6 +36,7 @@ impl Workspace {
         self.scores.resize(branches, 0.0);
         self.extra.resize(branches, None);
         self.next_extra.resize(branches, None);
+        self.loads.resize(branches, BranchLoad::default());
     }
 }
 
@@ -96,7 +99,12 @@ pub fn decode(
             } else {
                 ws.window.iter().map(|&i| preds[i].conf).sum::<f64>() / ws.window.len() as f64
             };
-            out.branch_tokens += decoder.processed_positions(branch) as u64;
+            let processed = decoder.processed_positions(branch);
+            out.branch_tokens += processed as u64;
+            ws.loads[b] = BranchLoad {
+                processed: processed as u32,
+                context: branch.tokens.len() as u32,
+            };
         }
 
         // 4. Winner: the first branch within the tolerance of the best; the base is last.
@@ -132,6 +140,7 @@ pub fn decode(
             branch: winner,
             predictions: preds,
             spawned: &ws.window[..take],
+            loads: &ws.loads[..n_live],
         });
 
         for j in 0..take {

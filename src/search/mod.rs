@@ -65,6 +65,8 @@ pub struct RoundEvent<'a> {
     pub predictions: &'a [Prediction],
     /// Extra-token positions of the next round's lookahead branches, in branch order.
     pub spawned: &'a [usize],
+    /// What each branch of this round's verification pass processed, in branch order.
+    pub loads: &'a [crate::record::BranchLoad],
 }
 
 /// Watches a decode round by round (traces, per-round statistics).
