@@ -55,7 +55,7 @@ pub fn describe_round(system: &SystemModel, window: u32, branches: usize, contex
     );
     let _ = writeln!(
         w,
-        "  groups         {groups} busy of {} (up to {per_group} branches each), {} devices each",
+        "  groups         {groups} busy of {} (at most {per_group} branch(es) each), TP {} each",
         system.bp, system.tp
     );
     let _ = writeln!(
@@ -79,4 +79,70 @@ pub fn describe_round(system: &SystemModel, window: u32, branches: usize, contex
         ms(system.round(&loads, window as usize).comm - c.comm)
     );
     out
+}
+
+/// `lopa-sim system`: one round's roofline on built-in profiles.
+#[derive(Clone, Debug, clap::Args)]
+pub struct WhatIf {
+    /// Hardware profile: h200, h100, a100 or ascend910c.
+    #[arg(long)]
+    pub profile: String,
+    /// Model profile.
+    #[arg(long, default_value = "dream-7b")]
+    pub model: String,
+    /// Tensor parallelism inside each branch group.
+    #[arg(long, default_value_t = 1)]
+    pub tp: usize,
+    /// Branch groups (default: one per branch, at most the devices / TP).
+    #[arg(long)]
+    pub bp: Option<usize>,
+    /// K/V commit protocol: two_phase or one_phase.
+    #[arg(long, default_value = "two_phase", value_parser = ["two_phase", "one_phase"])]
+    pub kv_protocol: String,
+    /// Positions each branch processes (its window, recomputed blocks included).
+    #[arg(long, default_value_t = 64)]
+    pub window: u32,
+    /// Lookahead branches k (k + 1 branches in the round).
+    #[arg(long, default_value_t = 0)]
+    pub branches: usize,
+    /// Cached positions the window attends to (prompt and finished blocks).
+    #[arg(long, default_value_t = 512)]
+    pub context: u32,
+}
+
+impl WhatIf {
+    /// The roofline text, or an error naming the bad option.
+    pub fn run(&self) -> anyhow::Result<String> {
+        let option = |key: &str| key.trim_start_matches("system.").replace('_', "-");
+        let hw = profile::hardware(&self.profile).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--profile: unknown hardware profile `{}`; built-in: {}",
+                self.profile,
+                profile::HARDWARE.join(", ")
+            )
+        })?;
+        let model = profile::model(&self.model).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--model: unknown model profile `{}`; built-in: {}",
+                self.model,
+                profile::MODELS.join(", ")
+            )
+        })?;
+        let protocol = if self.kv_protocol == "one_phase" {
+            KvProtocol::OnePhase
+        } else {
+            KvProtocol::TwoPhase
+        };
+        let bp = self
+            .bp
+            .unwrap_or_else(|| (self.branches + 1).min(hw.devices / self.tp.max(1)).max(1));
+        let system = SystemModel::new(hw, model, self.tp, bp, protocol)
+            .map_err(|e| anyhow::anyhow!("--{}: {}", option(e.key), e.message))?;
+        Ok(describe_round(
+            &system,
+            self.window,
+            self.branches,
+            self.context,
+        ))
+    }
 }
