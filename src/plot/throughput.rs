@@ -270,7 +270,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .margin(20)
         .x_label_area_size(70)
         .y_label_area_size(10)
-        .build_cartesian_2d(0.0..ms_max * 2.1, -0.5..n - 0.5)
+        .build_cartesian_2d(0.0..ms_max * 2.4, -0.5..n - 0.5)
         .map_err(err)?;
     bars.configure_mesh()
         .disable_y_mesh()
