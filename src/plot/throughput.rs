@@ -339,7 +339,8 @@ mod tests {
         ];
         let refs: Vec<&TimedPoint> = pts.iter().collect();
         assert_eq!(best(&refs).branches, 3);
-        let groups = series(&[point("b", 2, 1.0), point("a", 1, 1.0), point("b", 0, 1.0)]);
+        let pts = [point("b", 2, 1.0), point("a", 1, 1.0), point("b", 0, 1.0)];
+        let groups = series(&pts);
         assert_eq!(groups[0].0, "b");
         assert_eq!(groups[0].1[0].branches, 0);
     }

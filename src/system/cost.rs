@@ -133,7 +133,7 @@ impl SystemModel {
         if bp == 0 {
             return bad("system.bp", "must be at least 1 (one branch group)".into());
         }
-        if tp == 0 || model.heads % tp != 0 {
+        if tp == 0 || !model.heads.is_multiple_of(tp) {
             return bad(
                 "system.tp",
                 format!(
@@ -141,7 +141,7 @@ impl SystemModel {
                     model.heads,
                     model.name,
                     (1..=model.heads)
-                        .filter(|d| model.heads % d == 0)
+                        .filter(|d| model.heads.is_multiple_of(*d))
                         .map(|d| d.to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
