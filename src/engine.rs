@@ -11,6 +11,7 @@ use crate::record::{DecodeRecord, DecodeTrace, ProgressBins, TracedRound, Traced
 use crate::search::{self, RoundEvent, RoundObserver, Search, Stalled};
 use crate::state::{Branch, MASK};
 use crate::state::{ConfidenceKind, Token};
+use crate::system::{LatencyMeter, SystemModel};
 
 /// Where each sequence's prompt comes from (SPEC 2).
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +47,8 @@ pub struct Setup {
     pub seed: u64,
     /// Sequences decoded.
     pub sequences: usize,
+    /// The cost model that times each decode, when the scenario has `[system]`.
+    pub system: Option<Arc<SystemModel>>,
 }
 
 /// Buffers one thread reuses across decodes.
@@ -57,6 +60,7 @@ pub struct Workspace {
     pending: Vec<(usize, f64)>,
     /// Adjacent token pairs of one sequence, for `distinct2`.
     pairs: Vec<u64>,
+    meter: LatencyMeter,
 }
 
 /// Distinct adjacent pairs / pairs over `text` (None below two tokens): 1.0 for text that
@@ -83,6 +87,8 @@ struct Tally<'a> {
     /// The next round's lookahead tokens: (position, probability when spawned).
     pending: &'a mut Vec<(usize, f64)>,
     prompt_len: usize,
+    /// Times the rounds when the configuration has a cost model.
+    timing: Option<(&'a SystemModel, &'a mut LatencyMeter)>,
     inner: &'a mut dyn RoundObserver,
 }
 
@@ -102,6 +108,9 @@ impl RoundObserver for Tally<'_> {
         self.pending.clear();
         self.pending
             .extend(e.spawned.iter().map(|&i| (i, e.predictions[i].prob)));
+        if let Some((system, meter)) = &mut self.timing {
+            meter.round(system, e.loads);
+        }
         self.inner.on_round(e);
     }
 
@@ -206,11 +215,13 @@ impl Setup {
         ws.commit_probs.clear();
         ws.commit_probs.resize(self.gen_length, 0.0);
         ws.pending.clear();
+        ws.meter.reset();
         let mut tally = Tally {
             committed: &mut ws.committed,
             commit_probs: &mut ws.commit_probs,
             pending: &mut ws.pending,
             prompt_len: prompt.len(),
+            timing: self.system.as_deref().map(|s| (s, &mut ws.meter)),
             inner: observer,
         };
         let sequence = SequenceInfo {
@@ -256,6 +267,7 @@ impl Setup {
                 &ws.commit_probs[..generated.len()],
                 &mut ws.search.scratch,
             ),
+            latency: self.system.as_ref().map(|_| ws.meter.latency()),
         })
     }
 

@@ -18,3 +18,4 @@ pub mod scenario;
 pub mod search;
 pub mod state;
 pub mod sweep;
+pub mod system;

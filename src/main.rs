@@ -92,6 +92,8 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Print the roofline of one round on a built-in hardware profile (what-if questions).
+    System(lopa_sim::system::WhatIf),
 }
 
 fn main() -> ExitCode {
@@ -153,6 +155,7 @@ fn main() -> ExitCode {
             json,
         })
         .map(|text| print!("{text}")),
+        Command::System(what_if) => what_if.run().map(|text| print!("{text}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,6 +40,50 @@ pub struct DecodeRecord {
     pub distinct2: Option<f64>,
     /// The model's verdict on the output.
     pub quality: Quality,
+    /// Predicted time on the scenario's `[system]`, when it has one.
+    pub latency: Option<Latency>,
+}
+
+/// What one branch costs a verification pass: the cost model's only input per branch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BranchLoad {
+    /// Positions the forward pass processes (recomputed blocks and the branch's suffix).
+    pub processed: u32,
+    /// Positions the processed ones attend to: the cached prefix plus the processed.
+    pub context: u32,
+}
+
+/// A decode's predicted time on a system, by where it goes, summed over the timed rounds:
+/// every round but the first, the prefill, which the LoPA paper leaves out of a sample's
+/// latency. Seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Latency {
+    /// Rounds timed (rounds - 1).
+    pub timed_rounds: u64,
+    /// Roofline time of rounds whose slowest group was compute-bound.
+    pub compute_s: f64,
+    /// Roofline time of rounds whose slowest group was memory-bound.
+    pub memory_s: f64,
+    /// Collectives: tensor-parallel all-reduces, branch scatter and gathers, K/V commits.
+    pub comm_s: f64,
+    /// Fixed per-round overhead.
+    pub overhead_s: f64,
+}
+
+impl Latency {
+    /// The whole predicted time.
+    pub fn total_s(&self) -> f64 {
+        self.compute_s + self.memory_s + self.comm_s + self.overhead_s
+    }
+
+    /// Adds another time.
+    pub fn add(&mut self, other: &Latency) {
+        self.timed_rounds += other.timed_rounds;
+        self.compute_s += other.compute_s;
+        self.memory_s += other.memory_s;
+        self.comm_s += other.comm_s;
+        self.overhead_s += other.overhead_s;
+    }
 }
 
 /// Bins of generation progress per sequence: a round falls in the bin of the share of
@@ -146,6 +190,8 @@ pub struct ConfigLabel {
     pub swept: Vec<(String, String)>,
     /// The effective number of lookahead branches k (0 without search).
     pub branches: usize,
+    /// The `[system]` layout, e.g. `h200 TP1 BP8 two_phase`, when the scenario has one.
+    pub system: Option<String>,
 }
 
 /// All decodes of one configuration: world 0's sequences in order, then world 1's, ...

@@ -170,6 +170,7 @@ pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(&plots)
         .with_context(|| format!("cannot create {}", plots.display()))?;
     let mut written = crate::plot::render_all(&data, &plots)?;
+    written.extend(crate::plot::throughput::render(dir, &plots)?);
     let mut figures = Vec::new();
     for name in crate::plot::FIGURES {
         let path = plots.join(format!("{name}.svg"));

@@ -22,6 +22,7 @@ mod marks;
 mod quality;
 mod rounds;
 mod tfo;
+pub mod throughput;
 mod tpf;
 
 use std::path::{Path, PathBuf};

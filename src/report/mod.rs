@@ -12,6 +12,7 @@ pub mod summary;
 pub mod summary_csv;
 pub mod summary_json;
 pub mod table;
+pub mod timing;
 pub mod trace_csv;
 
 pub use html::report_html;
@@ -92,6 +93,7 @@ pub(crate) mod test_data {
                 matches_greedy: Some(greedy),
                 ..Quality::default()
             },
+            latency: None,
         };
         vec![
             ConfigRuns {
@@ -103,6 +105,7 @@ pub(crate) mod test_data {
                         ("decoder.fill_threshold".into(), "0.8".into()),
                     ],
                     branches: 2,
+                    system: None,
                 },
                 worlds: 1,
                 records: vec![
@@ -120,6 +123,7 @@ pub(crate) mod test_data {
                         ("decoder.fill_threshold".into(), "1.0".into()),
                     ],
                     branches: 4,
+                    system: None,
                 },
                 worlds: 1,
                 records: vec![DecodeRecord {
@@ -135,6 +139,7 @@ pub(crate) mod test_data {
                         token_errors: Some(2),
                         ..Quality::default()
                     },
+                    latency: None,
                 }],
                 bins: Default::default(),
             },

@@ -74,12 +74,19 @@ pub fn runs_csv(runs: &[ConfigRuns]) -> Result<Vec<u8>, csv::Error> {
 pub fn write_runs_csv(runs: &[ConfigRuns], out: impl std::io::Write) -> Result<(), csv::Error> {
     let labels = LabelColumns::of(runs);
     let worlds = runs.iter().any(|r| r.world_count() > 1);
+    let timed = super::timing::timed(runs);
     let mut w = csv::Writer::from_writer(out);
     let header = ["config".to_string(), "seq".to_string()]
         .into_iter()
         .chain(worlds.then(|| "world".to_string()))
         .chain(labels.headers())
-        .chain(RECORD_COLUMNS.iter().map(|c| c.to_string()));
+        .chain(RECORD_COLUMNS.iter().map(|c| c.to_string()))
+        .chain(
+            super::timing::RUN_COLUMNS
+                .iter()
+                .filter(|_| timed)
+                .map(|c| c.to_string()),
+        );
     w.write_record(header)?;
     for config in runs {
         let label_cells = labels.cells(&config.label);
@@ -89,7 +96,12 @@ pub fn write_runs_csv(runs: &[ConfigRuns], out: impl std::io::Write) -> Result<(
                 .into_iter()
                 .chain(worlds.then(|| world.to_string()))
                 .chain(label_cells.iter().cloned())
-                .chain(record_cells(record));
+                .chain(record_cells(record))
+                .chain(
+                    super::timing::run_cells(record)
+                        .into_iter()
+                        .filter(|_| timed),
+                );
             w.write_record(row)?;
         }
     }

@@ -70,19 +70,31 @@ pub fn summary_csv(runs: &[ConfigRuns], summaries: &[Summary]) -> Result<Vec<u8>
     let labels = LabelColumns::of(runs);
     let worlds = runs.iter().any(|r| r.world_count() > 1);
     let world_headers = WORLD_COLUMNS.iter().filter(|_| worlds);
+    let timed = super::timing::timed(runs);
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = std::iter::once("config".to_string())
         .chain(labels.headers())
         .chain(SUMMARY_COLUMNS.iter().map(|c| c.to_string()))
         .chain(world_headers.map(|c| c.to_string()))
-        .chain(std::iter::once("branches".to_string()));
+        .chain(std::iter::once("branches".to_string()))
+        .chain(
+            super::timing::SUMMARY_COLUMNS
+                .iter()
+                .filter(|_| timed)
+                .map(|c| c.to_string()),
+        );
     w.write_record(header)?;
     for (config, summary) in runs.iter().zip(summaries) {
         let row = std::iter::once(config.label.index.to_string())
             .chain(labels.cells(&config.label))
             .chain(summary_cells(summary))
             .chain(world_cells(summary).into_iter().filter(|_| worlds))
-            .chain(std::iter::once(config.label.branches.to_string()));
+            .chain(std::iter::once(config.label.branches.to_string()))
+            .chain(
+                super::timing::summary_cells(config)
+                    .into_iter()
+                    .filter(|_| timed),
+            );
         w.write_record(row)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

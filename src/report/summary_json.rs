@@ -36,13 +36,18 @@ pub fn summary_json(
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
-            Ok(json!({
+            let mut entry = json!({
                 "config": label.index,
                 "case": label.case,
                 "swept": swept,
                 "resolved": resolved,
                 "summary": serde_json::to_value(summary)?,
-            }))
+            });
+            // Only timed configurations get the key, so untimed files stay as they were.
+            if let (Some(system), Some(timing)) = (&label.system, super::timing::timing(config)) {
+                entry["system"] = json!({ "layout": system, "timing": timing });
+            }
+            Ok(entry)
         })
         .collect::<serde_json::Result<Vec<Value>>>()?;
     let doc = json!({

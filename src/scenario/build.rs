@@ -114,6 +114,7 @@ impl Scenario {
                 prompts: c.prompts.clone(),
                 seed: c.seed,
                 sequences: c.sequences,
+                system: c.system.clone().map(Arc::new),
             });
         }
         Ok(setups)

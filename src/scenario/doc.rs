@@ -87,6 +87,9 @@ pub struct FileDoc {
     /// `[output]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputDoc>,
+    /// `[system]`: the cost model, when the scenario asks for times.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemDoc>,
     /// `[sweep]`: dotted key -> list of values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep: Option<toml::Table>,
@@ -234,6 +237,51 @@ pub struct OutputDoc {
     pub trace_seq: Option<u64>,
 }
 
+/// `[system]`: built-in profiles by name, the layout, and any profile figure overridden.
+/// Units are the ones datasheets use (TFLOP/s, GB/s, us, ms, billions of parameters).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct SystemDoc {
+    pub hardware: Option<String>,
+    pub model: Option<String>,
+    pub tp: Option<u64>,
+    pub bp: Option<u64>,
+    pub kv_protocol: Option<crate::system::KvProtocol>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bf16_tflops: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub int8_tops: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_bandwidth_gbs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_bandwidth_gbs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collective_latency_us: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overhead_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub devices: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heads: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_heads: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_dim: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vocab: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params_b: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_per_param: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_per_activation: Option<f64>,
+}
+
 /// Every dotted key a configuration may set, for error messages and `--set` checks.
 pub const KEYS: &[&str] = &[
     "name",
@@ -300,4 +348,25 @@ pub const KEYS: &[&str] = &[
     "search.extra_tokens",
     "output.dir",
     "output.trace_seq",
+    "system.hardware",
+    "system.model",
+    "system.tp",
+    "system.bp",
+    "system.kv_protocol",
+    "system.bf16_tflops",
+    "system.int8_tops",
+    "system.mem_bandwidth_gbs",
+    "system.link_bandwidth_gbs",
+    "system.collective_latency_us",
+    "system.overhead_ms",
+    "system.devices",
+    "system.layers",
+    "system.hidden",
+    "system.heads",
+    "system.kv_heads",
+    "system.head_dim",
+    "system.vocab",
+    "system.params_b",
+    "system.bytes_per_param",
+    "system.bytes_per_activation",
 ];

@@ -9,6 +9,7 @@ mod models;
 mod resolve;
 mod select;
 mod spans;
+mod system;
 
 pub use load::{
     check_key, load, parse_set_key, parse_set_value, Case, Entry, Origin, Scenario, Swept,

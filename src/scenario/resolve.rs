@@ -73,6 +73,8 @@ pub struct Config {
     pub output_dir: Option<String>,
     /// `output.trace_seq`.
     pub trace_seq: usize,
+    /// The `[system]` cost model, when the scenario has one.
+    pub system: Option<crate::system::SystemModel>,
 }
 
 /// A configuration with its label, its fully resolved keys and where each came from.
@@ -150,6 +152,7 @@ impl Scenario {
                     case: case.map(|c| self.cases[c].name.clone()),
                     swept,
                     branches: 0,
+                    system: None,
                 };
                 out.push(self.resolve(label, &flat)?);
             }
@@ -402,6 +405,7 @@ impl Scenario {
         let eos_token = model.eos_token;
         let output = doc.output.get_or_insert_with(Default::default);
         let trace_seq = *output.trace_seq.get_or_insert(0);
+        let system = super::system::system_model(&mut doc.system, &err)?;
         let config = Config {
             name,
             seed,
@@ -421,9 +425,14 @@ impl Scenario {
             confidence,
             output_dir: output.dir.clone(),
             trace_seq: trace_seq as usize,
+            system,
         };
         let label = ConfigLabel {
             branches: config.search.lookahead_branches(),
+            system: config
+                .system
+                .as_ref()
+                .map(crate::system::SystemModel::label),
             ..label
         };
         Ok(Resolved {

@@ -5,6 +5,7 @@
 use super::{Knobs, Outcome, RoundEvent, RoundObserver, Search, SpawnCompletion, Stalled};
 use crate::decoder::{AnchorDecoder, RoundContext};
 use crate::model::{ConfidenceModel, Scratch, SequenceInfo};
+use crate::record::BranchLoad;
 use crate::state::{Branch, ConfidenceKind, Prediction};
 
 /// Score tolerance: a branch within this of the best score ties with it.
@@ -29,6 +30,7 @@ pub struct Workspace {
     confs: Vec<f64>,
     /// The winner's conf at each rank of `ranked`, when it was spawned.
     spawn_confs: Vec<f64>,
+    loads: Vec<BranchLoad>,
     /// The model's buffers and per-sequence state; the engine reads it for `quality`.
     pub scratch: Scratch,
 }
@@ -41,6 +43,7 @@ impl Workspace {
         self.scores.resize(branches, 0.0);
         self.extra.resize(branches, None);
         self.next_extra.resize(branches, None);
+        self.loads.resize(branches, BranchLoad::default());
     }
 
     /// c_b of the lookahead branch that took rank `r` of the previous spawn ranking.
@@ -122,7 +125,12 @@ pub fn decode(
                 let c = ws.extra[b].map_or(1.0, |r| ws.spawn_conf(r));
                 knobs.alpha * c + (1.0 - knobs.alpha) * s
             };
-            out.branch_tokens += decoder.processed_positions(branch) as u64;
+            let processed = decoder.processed_positions(branch);
+            out.branch_tokens += processed as u64;
+            ws.loads[b] = BranchLoad {
+                processed: processed as u32,
+                context: branch.tokens.len() as u32,
+            };
         }
 
         // 4. Winner: the first branch within the tolerance of the best; the base is last.
@@ -183,6 +191,7 @@ pub fn decode(
             branch: winner,
             predictions: preds,
             spawned: &ws.window[..ranked],
+            loads: &ws.loads[..n_live],
         });
 
         for j in 0..take {

@@ -108,6 +108,8 @@ pub struct RoundEvent<'a> {
     /// Extra-token positions of the next round's lookahead branches, in rank order:
     /// branch j holds ranks j..j+extra_tokens-1 (one each by default).
     pub spawned: &'a [usize],
+    /// What each branch of this round's verification pass processed, in branch order.
+    pub loads: &'a [crate::record::BranchLoad],
 }
 
 /// Watches a decode round by round (traces, per-round statistics).

@@ -6,5 +6,6 @@ mod figures;
 mod golden;
 mod properties;
 mod search;
+mod system;
 mod util;
 mod worlds;

@@ -148,6 +148,7 @@ fn setup(c: &Case, search: Search) -> Setup {
         prompts: Prompts::Explicit(vec![c.prompt.clone()]),
         seed: 0,
         sequences: 1,
+        system: None,
     }
 }
 
@@ -321,6 +322,7 @@ fn family_setup(
         prompts: Prompts::Sampled(3),
         seed,
         sequences: 1,
+        system: None,
     }
 }
 

@@ -226,6 +226,7 @@ fn reproduces_the_golden_example() {
             prompts: Prompts::Explicit(vec![vec![1, 2], vec![5], vec![7]]),
             seed: 3,
             sequences: 3,
+            system: None,
         };
         let seq = row[col("seq")].parse().unwrap();
         let r = setup.decode(seq, &mut Workspace::default()).unwrap();

@@ -219,6 +219,7 @@ fn reproduces_the_golden_plan_example() {
         prompts: Prompts::Explicit(vec![vec![1], vec![4], vec![6, 5]]),
         seed: 4,
         sequences: 3,
+        system: None,
     };
     let rows = read_csv("expected-plan.csv");
     let col = |name: &str| rows[0].iter().position(|c| c == name).expect("column");
