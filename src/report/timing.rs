@@ -159,6 +159,7 @@ mod tests {
             },
             records,
             bins: Default::default(),
+            worlds: 1,
         };
         let t = timing(&runs).unwrap();
         let lat: Vec<f64> = (0..12).map(|i| 0.019 + 0.001 * i as f64).collect();
