@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::plot::data::{ConfigPoint, PlotData, ProgressBin, Trace, TraceCell, Via};
+use crate::plot::data::{ConfigPoint, KAxis, PlotData, ProgressBin, Trace, TraceCell, Via};
 
 /// The CSV rows of `path`, as header -> cell maps, with their line numbers.
 fn rows(path: &Path) -> Result<Vec<(u64, HashMap<String, String>)>> {
@@ -72,6 +72,11 @@ pub fn load(dir: &Path) -> Result<PlotData> {
         .as_str()
         .unwrap_or("lopa-sim")
         .to_string();
+    let k_axis = match json["scenario"]["keys"]["plot.k_axis"].as_str() {
+        Some("linear") => KAxis::Linear,
+        Some("log2") => KAxis::Log2,
+        _ => KAxis::Auto,
+    };
 
     let path = dir.join("summary.csv");
     let mut reader =
@@ -98,10 +103,21 @@ pub fn load(dir: &Path) -> Result<PlotData> {
                 .collect(),
             branches: cell(p, line, &row, "branches")?,
             tpf: cell(p, line, &row, "tpf")?,
-            tpf_mean: cell(p, line, &row, "tpf_mean")?,
-            tpf_ci95: cell(p, line, &row, "tpf_ci95")?,
+            tpf_lo: cell(p, line, &row, "tpf_lo")?,
+            tpf_hi: cell(p, line, &row, "tpf_hi")?,
+            // Written only by runs over replicated worlds; absent or empty otherwise.
+            tpf_world: match (
+                optional(p, line, &row, "tpf_world_lo")?,
+                optional(p, line, &row, "tpf_world_hi")?,
+            ) {
+                (Some(lo), Some(hi)) => Some((lo, hi)),
+                _ => None,
+            },
             invalid_per_1k: optional(p, line, &row, "invalid_per_1k")?,
             greedy_match_rate: optional(p, line, &row, "greedy_match_rate")?,
+            log_likelihood_mean: optional(p, line, &row, "log_likelihood_mean")?,
+            plan_consistent_rate: optional(p, line, &row, "plan_consistent_rate")?,
+            token_errors_per_1k: optional(p, line, &row, "token_errors_per_1k")?,
             branch_tokens_per_token: cell(p, line, &row, "branch_tokens_per_token")?,
         });
     }
@@ -156,6 +172,7 @@ pub fn load(dir: &Path) -> Result<PlotData> {
     }
     Ok(PlotData {
         name,
+        k_axis,
         configs,
         bins,
         traces,

@@ -88,7 +88,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     write("rounds.csv", &report::rounds_csv(&runs)?)?;
     let mut traces = Vec::new();
     let mut ws = Workspace::default();
-    for config in traced_configs(&runs) {
+    for config in traced_configs(&runs, first.trace_config) {
         let seq = resolved[config].config.trace_seq;
         let (_, trace) = setups[config]
             .trace(seq, config, &mut ws)
@@ -137,18 +137,27 @@ fn scenario_json(s: &Scenario, sets: &[String]) -> Result<serde_json::Value> {
     }))
 }
 
-/// The `tfo_map` panels: the first configuration with k = 0, and the configuration with the
-/// largest k among those whose case and other swept keys sit at their first values.
-fn traced_configs(runs: &[ConfigRuns]) -> Vec<usize> {
+/// The `tfo_map` panels: the first configuration with k = 0, and `output.trace_config` if
+/// given, else the configuration with the largest k among those whose case and other swept
+/// keys (those that do not set k) sit at their first values.
+fn traced_configs(runs: &[ConfigRuns], chosen: Option<usize>) -> Vec<usize> {
     let first = &runs[0].label;
     let baseline = runs.iter().position(|r| r.label.branches == 0).unwrap_or(0);
+    let sets_k = |k: &str| k == "search.branches" || k == "search.kind";
     let others_first = |l: &crate::record::ConfigLabel| {
         l.case == first.case
             && l.swept
                 .iter()
                 .zip(&first.swept)
-                .all(|((k, v), (_, v0))| k == "search.branches" || v == v0)
+                .all(|((k, v), (_, v0))| sets_k(k) || v == v0)
     };
+    if let Some(c) = chosen.filter(|&c| c < runs.len()) {
+        return if c == baseline {
+            vec![baseline]
+        } else {
+            vec![baseline, c]
+        };
+    }
     let widest = runs
         .iter()
         .filter(|r| others_first(&r.label))

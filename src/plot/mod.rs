@@ -18,6 +18,7 @@ pub mod data;
 
 mod common;
 mod compute;
+mod facet;
 mod marks;
 mod quality;
 mod rounds;
@@ -170,10 +171,14 @@ mod tests {
             ],
             branches: k,
             tpf,
-            tpf_mean: tpf * 1.01,
-            tpf_ci95: 0.15 * tpf,
+            tpf_lo: tpf * 0.9,
+            tpf_hi: tpf * 1.1,
+            tpf_world: None,
             invalid_per_1k: Some(2.0 + tpf),
             greedy_match_rate: Some((1.1 - tpf / 8.0).clamp(0.0, 1.0)),
+            log_likelihood_mean: Some(-10.0 - tpf),
+            plan_consistent_rate: None,
+            token_errors_per_1k: None,
             branch_tokens_per_token: 1.0 + k as f64 * 0.6 / tpf,
         }
     }
@@ -234,6 +239,7 @@ mod tests {
         }
         PlotData {
             name: "unit-sample".to_string(),
+            k_axis: Default::default(),
             configs,
             bins,
             traces: vec![trace(0, 0, 48, 1), trace(2, 4, 48, 4)],
@@ -345,9 +351,10 @@ mod tests {
         one.swept.clear();
         one.invalid_per_1k = None;
         one.greedy_match_rate = None;
-        one.tpf_ci95 = 0.0;
+        one.log_likelihood_mean = None;
         let data = PlotData {
             name: String::new(),
+            k_axis: Default::default(),
             configs: vec![one.clone()],
             bins: vec![],
             traces: vec![],
@@ -364,7 +371,7 @@ mod tests {
 
         // Non-finite values (never produced, but guarded against).
         let mut nan = config(1, "0.2", 0, f64::NAN);
-        nan.tpf_ci95 = f64::INFINITY;
+        nan.tpf_hi = f64::INFINITY;
         nan.invalid_per_1k = Some(f64::NAN);
         nan.branch_tokens_per_token = f64::NAN;
         let data = PlotData {
@@ -392,6 +399,7 @@ mod tests {
         for data in [
             PlotData {
                 name: "flat".into(),
+                k_axis: Default::default(),
                 configs: vec![one, two],
                 bins: vec![],
                 traces: vec![single],

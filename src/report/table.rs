@@ -66,6 +66,9 @@ pub fn table(runs: &[ConfigRuns], summaries: &[Summary]) -> String {
         Column::new(header, true, summaries.iter().map(f).collect())
     };
     columns.push(numeric("TPF", &|s| fixed(s.tpf, 2)));
+    columns.push(numeric("TPF 95% CI", &|s| {
+        format!("[{}, {}]", fixed(s.tpf_lo, 2), fixed(s.tpf_hi, 2))
+    }));
     columns.push(numeric("content TPF", &|s| fixed(s.content_tpf, 2)));
     columns.push(numeric("rounds", &|s| fixed(s.rounds_mean, 2)));
     columns.push(numeric("win rate", &|s| fixed(s.lookahead_win_rate, 3)));
@@ -107,9 +110,9 @@ mod tests {
         let runs = two_configs();
         let sums: Vec<Summary> = runs.iter().map(summarize).collect();
         let expected = "\
-config  case  search.branches  decoder.fill_threshold   TPF  content TPF  rounds  win rate  invalid/1k
-     0                      2                     0.8  1.78         1.56    4.50     0.333       62.50
-     1  long                4                     1.0  4.00         4.00    3.00     1.000           -
+config  case  search.branches  decoder.fill_threshold   TPF     TPF 95% CI  content TPF  rounds  win rate  invalid/1k
+     0                      2                     0.8  1.78  [-0.73, 4.29]         1.56    4.50     0.333       62.50
+     1  long                4                     1.0  4.00   [4.00, 4.00]         4.00    3.00     1.000           -
 ";
         assert_eq!(table(&runs, &sums), expected);
     }
@@ -123,9 +126,9 @@ config  case  search.branches  decoder.fill_threshold   TPF  content TPF  rounds
         }
         let sums: Vec<Summary> = runs.iter().map(summarize).collect();
         let expected = "\
-config   TPF  content TPF  rounds  win rate  invalid/1k
-     0  1.78         1.56    4.50     0.333       62.50
-     1  4.00         4.00    3.00     1.000           -
+config   TPF     TPF 95% CI  content TPF  rounds  win rate  invalid/1k
+     0  1.78  [-0.73, 4.29]         1.56    4.50     0.333       62.50
+     1  4.00   [4.00, 4.00]         4.00    3.00     1.000           -
 ";
         assert_eq!(table(&runs, &sums), expected);
     }
@@ -134,7 +137,7 @@ config   TPF  content TPF  rounds  win rate  invalid/1k
     fn empty_input_prints_only_the_header() {
         assert_eq!(
             table(&[], &[]),
-            "config  TPF  content TPF  rounds  win rate  invalid/1k\n"
+            "config  TPF  TPF 95% CI  content TPF  rounds  win rate  invalid/1k\n"
         );
     }
 }

@@ -70,6 +70,9 @@ pub struct FileDoc {
     /// `[output]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputDoc>,
+    /// `[plot]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plot: Option<PlotDoc>,
     /// `[sweep]`: dotted key -> list of values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep: Option<toml::Table>,
@@ -187,6 +190,29 @@ pub struct OutputDoc {
     pub dir: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_config: Option<u64>,
+}
+
+/// `plot.k_axis`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KAxisDoc {
+    /// Log2 when the swept k are mostly powers of two.
+    Auto,
+    /// Linear.
+    Linear,
+    /// Log2.
+    Log2,
+}
+
+/// `[plot]`: how the figures are drawn; no effect on any decode.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PlotDoc {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k_axis: Option<KAxisDoc>,
 }
 
 /// Every dotted key a configuration may set, for error messages and `--set` checks.
@@ -240,4 +266,6 @@ pub const KEYS: &[&str] = &[
     "search.branches",
     "output.dir",
     "output.trace_seq",
+    "output.trace_config",
+    "plot.k_axis",
 ];

@@ -64,6 +64,8 @@ pub struct Config {
     pub output_dir: Option<String>,
     /// `output.trace_seq`.
     pub trace_seq: usize,
+    /// `output.trace_config`: the configuration of `tfo_map`'s right panel.
+    pub trace_config: Option<usize>,
 }
 
 /// A configuration with its label, its fully resolved keys and where each came from.
@@ -309,6 +311,13 @@ impl Scenario {
         let eos_token = model.eos_token;
         let output = doc.output.get_or_insert_with(Default::default);
         let trace_seq = *output.trace_seq.get_or_insert(0);
+        if trace_seq >= sequences {
+            return Err(err(
+                "output.trace_seq",
+                format!("must be in 0..{sequences} (the sequences decoded), got {trace_seq}"),
+            ));
+        }
+        let trace_config = output.trace_config.map(|c| c as usize);
         let config = Config {
             name,
             seed,
@@ -325,6 +334,7 @@ impl Scenario {
             confidence,
             output_dir: output.dir.clone(),
             trace_seq: trace_seq as usize,
+            trace_config,
         };
         let label = ConfigLabel {
             branches: config.search.lookahead_branches(),

@@ -242,3 +242,60 @@ fn trace_writes_json_lines_and_refuses_a_sweep() {
         "{err}"
     );
 }
+
+#[test]
+fn paper_table1_draws_small_multiples_and_two_trace_panels() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/paper-table1.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg =
+        |name: &str| fs::read_to_string(out.path().join(format!("plots/{name}.svg"))).unwrap();
+    let tpf = svg("tpf_vs_branches");
+    // One panel per benchmark, cases as k = 0 / LoPA pairs on a categorical axis.
+    for text in [
+        "GSM8K",
+        "MATH",
+        "HumanEval",
+        "MBPP",
+        "case (k = 0 beside LoPA)",
+        "k = 14",
+    ] {
+        assert!(tpf.contains(text), "tpf_vs_branches: no {text:?}");
+    }
+    assert_eq!(tpf.matches("k = 0 (anchor decoder alone)").count(), 4);
+    // The tfo map shows the baseline and the LoPA decode of the first case.
+    let tfo = svg("tfo_map");
+    assert!(
+        tfo.contains("k = 0 (config 0") && tfo.contains("k = 14 (config 1"),
+        "{tfo}"
+    );
+    // Every model family's own quality measure has a panel; none says "not defined".
+    let q = svg("quality_vs_tpf");
+    for text in [
+        "Invalid transitions",
+        "Greedy match",
+        "Log-likelihood",
+        "Plan consistency",
+        "Token errors",
+    ] {
+        assert!(q.contains(text), "quality_vs_tpf: no {text:?}");
+    }
+    assert!(!q.contains("not defined"));
+    let rows = read_rows(&out.path().join("summary.csv"));
+    for r in &rows {
+        let (lo, tpf, hi): (f64, f64, f64) = (
+            r["tpf_lo"].parse().unwrap(),
+            r["tpf"].parse().unwrap(),
+            r["tpf_hi"].parse().unwrap(),
+        );
+        assert!(lo <= tpf && tpf <= hi, "{r:?}");
+    }
+}
