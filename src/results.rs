@@ -192,25 +192,38 @@ pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         let path = plots.join(format!("{name}.svg"));
         let svg = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        figures.push((name.to_string(), svg));
+        figures.push((
+            name.to_string(),
+            crate::plot::caption(name).to_string(),
+            svg,
+        ));
     }
     let json_path = dir.join("summary.json");
     let json: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&json_path)
             .with_context(|| format!("cannot read {}", json_path.display()))?,
     )?;
-    let scenario = serde_json::json!({
-        "scenario": json["scenario"],
-        "configuration 0, fully resolved": json["configurations"][0]["resolved"],
-    });
+    let scenario = &json["scenario"];
+    let mut configurations = Vec::new();
+    for c in json["configurations"].as_array().into_iter().flatten() {
+        let mut title = format!("config {}", c["config"]);
+        if let Some(case) = c["case"].as_str() {
+            title.push_str(&format!(", case {case}"));
+        }
+        for (k, v) in c["swept"].as_object().into_iter().flatten() {
+            title.push_str(&format!(", {k} = {}", v.as_str().unwrap_or_default()));
+        }
+        configurations.push((title, serde_json::to_string_pretty(&c["resolved"])?));
+    }
     let summary_path = dir.join("summary.csv");
     let summary = std::fs::read_to_string(&summary_path)
         .with_context(|| format!("cannot read {}", summary_path.display()))?;
     let html = crate::report::report_html(
         &data.name,
-        &serde_json::to_string_pretty(&scenario)?,
+        &serde_json::to_string_pretty(scenario)?,
         &summary,
         &figures,
+        &configurations,
     );
     let page = dir.join("report.html");
     crate::report::write_atomic(&page, html.as_bytes())

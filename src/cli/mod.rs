@@ -1,9 +1,11 @@
 //! The commands behind the binary: everything that touches files and the terminal.
 //! `main.rs` only parses arguments into these options and reports errors.
 
+mod list;
+mod outputs;
 mod progress;
 mod run;
 mod trace;
 
-pub use run::{prepare, run, RunOptions, RunOutput};
+pub use run::{prepare, prepare_cases, run, RunOptions, RunOutput};
 pub use trace::{trace, TraceOptions};

@@ -48,6 +48,39 @@ pub const FIGURES: [&str; 5] = [
     "compute_vs_tpf",
 ];
 
+/// One sentence on how to read figure `name`, for the caption in `report.html`.
+pub fn caption(name: &str) -> &'static str {
+    match name {
+        "tpf_vs_branches" => {
+            "TPF (all tokens over all forward passes) against the lookahead branches k; the \
+             band or bar around each point is the 95% interval of that same TPF over \
+             sequences, and each label is the speed-up over its series' k = 0 baseline."
+        }
+        "quality_vs_tpf" => {
+            "Each panel plots one quality measure that a model family defines against TPF, \
+             one point per configuration joined along k; its title says whether higher or \
+             lower is better, so a line that moves right without moving the bad way buys \
+             speed at no cost in quality."
+        }
+        "tokens_per_round" => {
+            "Mean tokens committed per forward pass in each twentieth of the generation, \
+             one line per configuration: the higher a line, the more parallel the decode \
+             at that stage."
+        }
+        "tfo_map" => {
+            "One traced sequence as a grid with position across and round down, each cell \
+             coloured by the round that committed it (dark early, yellow late) and dotted \
+             where a winning lookahead branch supplied it; the left panel is k = 0 and the \
+             right one the traced LoPA configuration."
+        }
+        "compute_vs_tpf" => {
+            "Positions processed by all branches per generated token against TPF, one point \
+             per configuration: the computation each gain in speed costs."
+        }
+        _ => "",
+    }
+}
+
 /// Why a figure could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {

@@ -238,7 +238,7 @@ fn trace_writes_json_lines_and_refuses_a_sweep() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("exactly one configuration") && err.contains("--set"),
+        err.contains("needs one configuration") && err.contains("--config N"),
         "{err}"
     );
 }

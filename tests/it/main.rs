@@ -5,4 +5,5 @@ mod cli;
 mod figures;
 mod golden;
 mod properties;
+mod selecting;
 mod util;
