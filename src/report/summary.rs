@@ -123,7 +123,7 @@ fn t_half_width(sd: f64, n: usize) -> f64 {
 fn ratio_ci95_half_width(recs: &[DecodeRecord], tpf: f64) -> f64 {
     let n = recs.len();
     let rounds_mean = mean(&recs.iter().map(|r| r.rounds as f64).collect::<Vec<_>>());
-    if n < 2 || !(rounds_mean > 0.0) {
+    if n < 2 || rounds_mean.is_nan() || rounds_mean <= 0.0 {
         return 0.0;
     }
     let ss: f64 = recs

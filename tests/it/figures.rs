@@ -299,3 +299,98 @@ fn paper_table1_draws_small_multiples_and_two_trace_panels() {
         assert!(lo <= tpf && tpf <= hi, "{r:?}");
     }
 }
+
+/// A headless Chromium, if one is installed.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+#[test]
+fn report_html_renders_in_headless_chromium_without_horizontal_scrolling() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on PATH");
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/paper-table1.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+        "--case",
+        "GSM8K/*",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = fs::read_to_string(out.path().join("report.html")).unwrap();
+    // No table cell holds a number with more than 4 significant figures.
+    for cell in html.split("<td>").skip(1) {
+        let cell = &cell[..cell.find("</td>").unwrap()];
+        if let Ok(x) = cell.parse::<f64>() {
+            let digits: String = cell
+                .split('e')
+                .next()
+                .unwrap()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            let significant = digits.trim_start_matches('0').len();
+            assert!(significant <= 4 || x.fract() == 0.0, "cell {cell}");
+        }
+    }
+    // A copy that reports its own width: the page itself holds no script.
+    let probe = out.path().join("probe.html");
+    fs::write(
+        &probe,
+        html.replace(
+            "</body>",
+            "<script>document.title = 'W=' + document.documentElement.scrollWidth + \
+             ' V=' + window.innerWidth;</script></body>",
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str], page: &Path| {
+        let mut cmd = std::process::Command::new(browser);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1024,3000",
+        ]);
+        cmd.args(extra);
+        cmd.arg(format!("file://{}", page.display()));
+        cmd.output().unwrap()
+    };
+    let dom = run(&["--dump-dom"], &probe);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let title = dom
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap_or_default();
+    let nums: Vec<u32> = title
+        .split(' ')
+        .filter_map(|p| p.split('=').nth(1)?.parse().ok())
+        .collect();
+    assert_eq!(nums.len(), 2, "chromium gave no width: {title:?}");
+    assert!(nums[0] <= nums[1], "report.html scrolls sideways: {title}");
+    let shot = out.path().join("report.png");
+    let screenshot = format!("--screenshot={}", shot.display());
+    run(&[&screenshot], &out.path().join("report.html"));
+    if let Ok(dir) = std::env::var("LOPA_REPORT_SCREENSHOT") {
+        let _ = fs::copy(&shot, dir);
+    }
+    let img = image::open(&shot).expect("a screenshot").to_rgb8();
+    let inked = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+    assert!(inked > 10_000, "the screenshot is blank");
+}
