@@ -157,7 +157,7 @@ fn main() -> ExitCode {
         Command::Plot { dir } => lopa_sim::results::render(&dir).map(|written| {
             if !quiet {
                 for path in written {
-                    println!("{}", path.display());
+                    cli::stdout(&format!("{}\n", path.display()));
                 }
             }
         }),
@@ -178,7 +178,7 @@ fn main() -> ExitCode {
         })
         .map(|text| {
             if !quiet {
-                print!("{text}")
+                cli::stdout(&text)
             }
         }),
     };

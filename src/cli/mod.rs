@@ -9,3 +9,11 @@ mod trace;
 
 pub use run::{prepare, prepare_cases, run, RunOptions, RunOutput};
 pub use trace::{trace, TraceOptions};
+
+/// Prints `text` to stdout. A closed pipe (`lopa-sim run ... | head`) is not an error: the
+/// reader has all it wanted, and the result files are written either way.
+pub fn stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}

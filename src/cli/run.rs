@@ -67,7 +67,7 @@ pub fn prepare_cases(
 pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     let (scenario, resolved) = prepare_cases(&opts.scenario, &opts.sets, &opts.cases)?;
     if opts.list {
-        print!("{}", super::list::list(&resolved)?);
+        super::stdout(&super::list::list(&resolved)?);
         return Ok(RunOutput {
             dir: PathBuf::new(),
             runs: Vec::new(),
@@ -157,8 +157,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         }
     }
     if !opts.quiet {
-        print!("{}", report::table(&runs, &summaries));
-        println!("results in {}", dir.display());
+        super::stdout(&report::table(&runs, &summaries));
+        super::stdout(&format!("results in {}\n", dir.display()));
     }
     Ok(RunOutput { dir, runs })
 }
@@ -211,6 +211,21 @@ fn traced_configs(runs: &[ConfigRuns], chosen: Option<usize>) -> Vec<usize> {
                 .all(|((k, v), (_, v0))| sets_k(k) || v == v0)
     };
     if let Some(c) = chosen.filter(|&c| c < runs.len()) {
+        // The left panel is the k = 0 decode of the chosen configuration's own case and
+        // swept values, when there is one.
+        let own = &runs[c].label;
+        let baseline = runs
+            .iter()
+            .position(|r| {
+                r.label.branches == 0
+                    && r.label.case == own.case
+                    && r.label
+                        .swept
+                        .iter()
+                        .zip(&own.swept)
+                        .all(|((k, v), (_, v0))| sets_k(k) || v == v0)
+            })
+            .unwrap_or(baseline);
         return if c == baseline {
             vec![baseline]
         } else {

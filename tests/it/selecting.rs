@@ -210,3 +210,37 @@ fn list_completions_version_markdown_and_jobs() {
         "{md}"
     );
 }
+
+#[test]
+fn trace_config_chooses_the_right_panel_of_tfo_map() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/paper-table1.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+        "--case",
+        "MATH/*",
+        "--set",
+        "output.trace_config=3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_rows(&out.path().join("trace.csv"));
+    let mut configs: Vec<&str> = rows.iter().map(|r| r["config"].as_str()).collect();
+    configs.dedup();
+    // Config 3 is MATH/hmm with LoPA; its own k = 0 decode, config 2, is the left panel.
+    assert_eq!(configs, ["2", "3"]);
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        out.path().join("q").to_str().unwrap(),
+        "--set",
+        "output.trace_config=5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("output.trace_config"), "{}", stderr(&o));
+}
