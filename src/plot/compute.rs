@@ -11,7 +11,7 @@ use super::facet;
 /// X axis description.
 pub(crate) const X_DESC: &str = "TPF (tokens / forward pass)";
 /// Y axis description.
-pub(crate) const Y_DESC: &str = "branch tokens per token (positions processed / token)";
+pub(crate) const Y_DESC: &str = "branch tokens per token";
 
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,

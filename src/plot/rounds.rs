@@ -11,7 +11,7 @@ use super::facet;
 /// X axis description.
 pub(crate) const X_DESC: &str = "generation progress (share of positions filled)";
 /// Y axis description.
-pub(crate) const Y_DESC: &str = "tokens per round (tokens / forward pass)";
+pub(crate) const Y_DESC: &str = "tokens per round";
 
 /// One line of the figure.
 struct Curve {
