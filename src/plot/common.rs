@@ -259,7 +259,9 @@ pub(crate) fn frame<'a, DB: DrawingBackend>(
     chart.plotting_area().fill(&PLOT_BG).map_err(err)?;
     // About one tick label per 120 px across and 80 px up.
     let (pw, ph) = chart.plotting_area().dim_in_pixel();
-    let x_most = (pw as usize / 120).clamp(3, 12);
+    // Custom ticks (k values, categories) are short: they may sit closer.
+    let x_px = if axes.x_fmt.is_some() { 60 } else { 120 };
+    let x_most = (pw as usize / x_px).clamp(3, 16);
     let y_most = (ph as usize / 60).clamp(4, 10);
     let fx = |v: &f64| match axes.x_fmt {
         Some(f) => f(v),

@@ -74,6 +74,39 @@ pub(crate) fn facets<'a>(series: Vec<(String, Vec<&'a ConfigPoint>)>) -> Vec<Fac
     let has_case = series
         .iter()
         .any(|(_, pts)| pts.iter().any(|p| p.case.is_some()));
+    let groups_of_one = {
+        let mut seen: Vec<String> = Vec::new();
+        for (key, _) in &series {
+            let (group, _) = group_and_name(key, has_case);
+            if seen.contains(&group) {
+                break;
+            }
+            seen.push(group);
+        }
+        seen.len() == series.len()
+    };
+    if groups_of_one {
+        // Nothing to group by (every series would be a panel of its own): panels of eight,
+        // in order, each series keeping its own style.
+        // Balanced panels: 12 series make two of 6, not 8 and 4.
+        let parts = series.len().div_ceil(MAX_SERIES);
+        let per = series.len().div_ceil(parts);
+        let mut series = series.into_iter().enumerate().peekable();
+        return (0..parts)
+            .map(|part| Facet {
+                title: format!("series {}/{parts}", part + 1),
+                series: series
+                    .by_ref()
+                    .take(per)
+                    .map(|(i, (label, points))| Series {
+                        label,
+                        style: i,
+                        points,
+                    })
+                    .collect(),
+            })
+            .collect();
+    }
     let mut names: Vec<String> = Vec::new();
     let mut groups: Vec<(String, Vec<Series<'a>>)> = Vec::new();
     for (key, points) in series {
@@ -259,8 +292,10 @@ mod tests {
     fn a_big_group_is_split_into_panels_of_eight() {
         let pts: Vec<_> = (0..20).map(|i| point(i, &format!("c{i}"), 0)).collect();
         let f = facets(super::super::common::series(&pts));
+        assert_eq!(f.len(), 3);
         assert!(f.iter().all(|f| f.series.len() <= MAX_SERIES));
         assert_eq!(f.iter().map(|f| f.series.len()).sum::<usize>(), 20);
+        assert_eq!(f[2].series[5].style, 19);
     }
 
     #[test]

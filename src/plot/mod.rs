@@ -472,6 +472,36 @@ mod tests {
         }
     }
 
+    /// Twelve cases of a k sweep: line panels of at most eight series.
+    #[test]
+    fn twelve_series_split_into_panels() {
+        let mut data = PlotData {
+            name: "twelve".to_string(),
+            ..PlotData::default()
+        };
+        for c in 0..12 {
+            for k in [0usize, 1, 2, 4, 8, 16] {
+                let id = data.configs.len();
+                let mut p = config(
+                    id,
+                    "0.1",
+                    k,
+                    (1.5 + c as f64 * 0.1) * (1.0 + k as f64).sqrt(),
+                );
+                p.case = Some(format!("case-{c}"));
+                data.configs.push(p);
+            }
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::env::var("LOPA_PLOT_SAMPLE_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| tmp.path().to_path_buf());
+        render_all(&data, &dir.join("twelve")).unwrap();
+        let svg = std::fs::read_to_string(dir.join("twelve/tpf_vs_branches.svg")).unwrap();
+        assert!(svg.contains("series 1/2") && svg.contains("series 2/2"));
+        assert!(svg.contains("log2 scale"));
+    }
+
     #[test]
     fn font_registration_is_idempotent() {
         register_font().unwrap();

@@ -185,7 +185,9 @@ fn lines<DB: DrawingBackend>(
             let (color, _) = c::style(s.style);
             for p in &s.points {
                 if let Some(w) = p.tpf_world {
-                    whisker(&mut chart, scale.x(p.branches), w, color.stroke_width(2), 6)?;
+                    let x = scale.x(p.branches);
+                    whisker(&mut chart, x, w, color.stroke_width(2), 6)?;
+                    avoid.line(&chart, &[(x, w.0), (x, w.1)]);
                 }
             }
             if first {
@@ -256,8 +258,14 @@ fn lines<DB: DrawingBackend>(
     }
     // The legend's spot first, then the speed-ups, which keep clear of it and of each other.
     let spot = c::place_legend(&chart, &labels, &mut avoid)?;
+    // With many series, only each line's last point (its largest k) is labelled.
+    let crowded = f.series.len() > 4;
     for (s, base) in f.series.iter().zip(&baselines) {
-        for p in &s.points {
+        let last = s.points.len().saturating_sub(1);
+        for (j, p) in s.points.iter().enumerate() {
+            if crowded && j != last {
+                continue;
+            }
             let (color, _) = c::style(s.style);
             avoid.label(
                 &chart,

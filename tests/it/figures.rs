@@ -394,3 +394,55 @@ fn report_html_renders_in_headless_chromium_without_horizontal_scrolling() {
     let inked = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
     assert!(inked > 10_000, "the screenshot is blank");
 }
+
+#[test]
+fn k_axis_key_and_world_intervals_reach_the_figure() {
+    let out = tempfile::tempdir().unwrap();
+    quickstart(out.path(), &[]);
+    let tpf = || fs::read_to_string(out.path().join("plots/tpf_vs_branches.svg")).unwrap();
+    // k in {0, 1, 2, 4, 8}: powers of two, so the automatic axis is log2.
+    assert!(tpf().contains("log2 scale"));
+    assert!(!tpf().contains("across worlds"));
+    // Replicated worlds add two optional columns; the figure then draws them too.
+    let path = out.path().join("summary.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let mut widened = format!("{},tpf_world_lo,tpf_world_hi\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        let cells = if i == 0 {
+            ",".to_string()
+        } else {
+            format!("{}.0,{}.5", i, i + 1)
+        };
+        widened.push_str(&format!("{line},{cells}\n"));
+    }
+    fs::write(&path, widened).unwrap();
+    let o = lopa(&["plot", out.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(tpf().contains("95% interval across worlds"));
+
+    let linear = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        linear.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+        "--set",
+        "plot.k_axis=linear",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = fs::read_to_string(linear.path().join("plots/tpf_vs_branches.svg")).unwrap();
+    assert!(svg.contains("lookahead branches k (count)") && !svg.contains("log2"));
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--list",
+        "--set",
+        "plot.k_axis=cubic",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("plot.k_axis"), "{}", stderr(&o));
+}
