@@ -3,15 +3,24 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lopa_sim::cli;
 
 /// Simulate LoPA lookahead parallel decoding of diffusion LMs over synthetic confidence models.
 #[derive(Parser)]
-#[command(name = "lopa-sim", version, about)]
+#[command(name = "lopa-sim", version = env!("LOPA_SIM_VERSION"), about)]
 struct Args {
     #[command(subcommand)]
     command: Command,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Say more about what is done (repeat for more).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Decoding threads (default: one per core). Results never depend on it.
+    #[arg(long, short, global = true, value_name = "N")]
+    jobs: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -26,9 +35,18 @@ enum Command {
         /// Override a key, e.g. --set search.branches=4 (the value is read as TOML).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        /// Run only this case (repeatable; exact name or glob, e.g. 'GSM8K/*').
+        #[arg(long = "case", value_name = "NAME")]
+        cases: Vec<String>,
+        /// Print the configurations and their keys, and decode nothing.
+        #[arg(long)]
+        list: bool,
+        /// Also write the summary table as Markdown to FILE.
+        #[arg(long, value_name = "FILE")]
+        export_markdown: Option<PathBuf>,
+        /// Write into a results folder that holds another scenario's results.
+        #[arg(long)]
+        force: bool,
     },
     /// Redraw every figure and report.html of a results folder, without decoding again.
     Plot {
@@ -74,9 +92,6 @@ enum Command {
         /// Write the closest values even when the fit misses the tolerance.
         #[arg(long)]
         accept_closest: bool,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
     },
     /// Decode one sequence of a one-configuration scenario and print one line per round.
     Trace {
@@ -88,29 +103,67 @@ enum Command {
         /// Override a key, e.g. --set 'sweep={}' --set search.branches=4.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Keep only this case (repeatable; exact name or glob).
+        #[arg(long = "case", value_name = "NAME")]
+        cases: Vec<String>,
+        /// Trace configuration N of the scenario (as `run --list` numbers them).
+        #[arg(long, value_name = "N")]
+        config: Option<usize>,
         /// Also write the rounds as JSON lines to this file.
         #[arg(long)]
         json: Option<PathBuf>,
     },
     /// Print the roofline of one round on a built-in hardware profile (what-if questions).
     System(lopa_sim::system::WhatIf),
+    /// Print a shell completion script, e.g. `lopa-sim completions bash > lopa-sim.bash`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let (quiet, verbose) = (args.quiet, args.verbose);
+    if let Some(n) = args.jobs {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("error: --jobs {n}: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let result = match args.command {
         Command::Run {
             scenario,
             out,
             sets,
-            quiet,
+            cases,
+            list,
+            export_markdown,
+            force,
         } => cli::run(&cli::RunOptions {
             scenario,
             out,
             sets,
             quiet,
+            verbose,
+            cases,
+            list,
+            export_markdown,
+            force,
         })
         .map(|_| ()),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Args::command(),
+                "lopa-sim",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Calibrate {
             scenario,
             params,
@@ -123,7 +176,6 @@ fn main() -> ExitCode {
             config,
             tolerance,
             accept_closest,
-            quiet,
         } => calibrate_options(
             scenario,
             params,
@@ -139,23 +191,37 @@ fn main() -> ExitCode {
         )
         .and_then(|opts| lopa_sim::calibrate::command(&opts, quiet)),
         Command::Plot { dir } => lopa_sim::results::render(&dir).map(|written| {
-            for path in written {
-                println!("{}", path.display());
+            if !quiet {
+                for path in written {
+                    cli::stdout(&format!("{}\n", path.display()));
+                }
             }
         }),
         Command::Trace {
             scenario,
             seq,
             sets,
+            cases,
+            config,
             json,
         } => cli::trace(&cli::TraceOptions {
             scenario,
             seq,
             sets,
+            cases,
+            config,
             json,
         })
-        .map(|text| print!("{text}")),
-        Command::System(what_if) => what_if.run().map(|text| print!("{text}")),
+        .map(|text| {
+            if !quiet {
+                cli::stdout(&text)
+            }
+        }),
+        Command::System(what_if) => what_if.run().map(|text| {
+            if !quiet {
+                cli::stdout(&text)
+            }
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

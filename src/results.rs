@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::plot::data::{ConfigPoint, PlotData, ProgressBin, Trace, TraceCell, Via};
+use crate::plot::data::{ConfigPoint, KAxis, PlotData, ProgressBin, Trace, TraceCell, Via};
 
 /// The CSV rows of `path`, as header -> cell maps, with their line numbers.
 fn rows(path: &Path) -> Result<Vec<(u64, HashMap<String, String>)>> {
@@ -72,6 +72,11 @@ pub fn load(dir: &Path) -> Result<PlotData> {
         .as_str()
         .unwrap_or("lopa-sim")
         .to_string();
+    let k_axis = match json["scenario"]["keys"]["plot.k_axis"].as_str() {
+        Some("linear") => KAxis::Linear,
+        Some("log2") => KAxis::Log2,
+        _ => KAxis::Auto,
+    };
 
     let path = dir.join("summary.csv");
     let mut reader =
@@ -98,10 +103,21 @@ pub fn load(dir: &Path) -> Result<PlotData> {
                 .collect(),
             branches: cell(p, line, &row, "branches")?,
             tpf: cell(p, line, &row, "tpf")?,
-            tpf_mean: cell(p, line, &row, "tpf_mean")?,
-            tpf_ci95: cell(p, line, &row, "tpf_ci95")?,
+            tpf_lo: cell(p, line, &row, "tpf_lo")?,
+            tpf_hi: cell(p, line, &row, "tpf_hi")?,
+            // Written only by runs over replicated worlds; absent or empty otherwise.
+            tpf_world: match (
+                optional(p, line, &row, "tpf_world_lo")?,
+                optional(p, line, &row, "tpf_world_hi")?,
+            ) {
+                (Some(lo), Some(hi)) => Some((lo, hi)),
+                _ => None,
+            },
             invalid_per_1k: optional(p, line, &row, "invalid_per_1k")?,
             greedy_match_rate: optional(p, line, &row, "greedy_match_rate")?,
+            log_likelihood_mean: optional(p, line, &row, "log_likelihood_mean")?,
+            plan_consistent_rate: optional(p, line, &row, "plan_consistent_rate")?,
+            token_errors_per_1k: optional(p, line, &row, "token_errors_per_1k")?,
             branch_tokens_per_token: cell(p, line, &row, "branch_tokens_per_token")?,
         });
     }
@@ -156,6 +172,7 @@ pub fn load(dir: &Path) -> Result<PlotData> {
     }
     Ok(PlotData {
         name,
+        k_axis,
         configs,
         bins,
         traces,
@@ -176,25 +193,38 @@ pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         let path = plots.join(format!("{name}.svg"));
         let svg = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        figures.push((name.to_string(), svg));
+        figures.push((
+            name.to_string(),
+            crate::plot::caption(name).to_string(),
+            svg,
+        ));
     }
     let json_path = dir.join("summary.json");
     let json: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&json_path)
             .with_context(|| format!("cannot read {}", json_path.display()))?,
     )?;
-    let scenario = serde_json::json!({
-        "scenario": json["scenario"],
-        "configuration 0, fully resolved": json["configurations"][0]["resolved"],
-    });
+    let scenario = &json["scenario"];
+    let mut configurations = Vec::new();
+    for c in json["configurations"].as_array().into_iter().flatten() {
+        let mut title = format!("config {}", c["config"]);
+        if let Some(case) = c["case"].as_str() {
+            title.push_str(&format!(", case {case}"));
+        }
+        for (k, v) in c["swept"].as_object().into_iter().flatten() {
+            title.push_str(&format!(", {k} = {}", v.as_str().unwrap_or_default()));
+        }
+        configurations.push((title, serde_json::to_string_pretty(&c["resolved"])?));
+    }
     let summary_path = dir.join("summary.csv");
     let summary = std::fs::read_to_string(&summary_path)
         .with_context(|| format!("cannot read {}", summary_path.display()))?;
     let html = crate::report::report_html(
         &data.name,
-        &serde_json::to_string_pretty(&scenario)?,
+        &serde_json::to_string_pretty(scenario)?,
         &summary,
         &figures,
+        &configurations,
     );
     let page = dir.join("report.html");
     crate::report::write_atomic(&page, html.as_bytes())

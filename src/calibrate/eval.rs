@@ -6,7 +6,9 @@ use anyhow::{bail, Context, Result};
 use super::target::{statistic, Target};
 use super::{cell, CalibrateOptions};
 use crate::cli::prepare;
-use crate::scenario::{case_matches, case_names, select_cases, select_config, Origin, Resolved};
+use crate::scenario::{
+    case_matches, case_names, select_case_configs, select_config, Origin, Resolved,
+};
 use crate::sweep;
 
 /// A key being adjusted, with its search bounds.
@@ -60,7 +62,7 @@ impl Evaluator<'_> {
             .cloned()
             .collect();
         let (scenario, resolved) = prepare(&self.opts.scenario, &sets)?;
-        let mut selected = select_cases(resolved, &self.opts.cases)?;
+        let mut selected = select_case_configs(resolved, &self.opts.cases)?;
         if let Some(n) = self.opts.config {
             selected = select_config(selected, n)?;
         }

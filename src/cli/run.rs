@@ -25,6 +25,16 @@ pub struct RunOptions {
     pub sets: Vec<String>,
     /// Never show a progress bar or the table.
     pub quiet: bool,
+    /// `-v` count: say what is done on stderr.
+    pub verbose: u8,
+    /// `--case` patterns: run only these cases.
+    pub cases: Vec<String>,
+    /// Print the configurations and decode nothing.
+    pub list: bool,
+    /// Also write the summary table as Markdown here.
+    pub export_markdown: Option<PathBuf>,
+    /// Write into a folder that holds another scenario's results.
+    pub force: bool,
 }
 
 /// What a run produced.
@@ -38,23 +48,63 @@ pub struct RunOutput {
 
 /// Loads, expands and validates a scenario with its overrides.
 pub fn prepare(path: &Path, sets: &[String]) -> Result<(Scenario, Vec<Resolved>)> {
-    let scenario = scenario::load(path, sets)?;
+    prepare_cases(path, sets, &[])
+}
+
+/// Like [`prepare`], keeping only the cases that `cases` names (all when empty).
+pub fn prepare_cases(
+    path: &Path,
+    sets: &[String],
+    cases: &[String],
+) -> Result<(Scenario, Vec<Resolved>)> {
+    let mut scenario = scenario::load(path, sets)?;
+    scenario::select_cases(&mut scenario, cases)?;
     let resolved = scenario.configurations()?;
     Ok((scenario, resolved))
 }
 
 /// `lopa-sim run`: decode every configuration, write the result files, print the table.
 pub fn run(opts: &RunOptions) -> Result<RunOutput> {
-    let (scenario, resolved) = prepare(&opts.scenario, &opts.sets)?;
+    let (scenario, resolved) = prepare_cases(&opts.scenario, &opts.sets, &opts.cases)?;
+    if opts.list {
+        super::stdout(&super::list::list(&resolved)?);
+        return Ok(RunOutput {
+            dir: PathBuf::new(),
+            runs: Vec::new(),
+        });
+    }
     let setups = scenario.setups(&resolved)?;
     let first = &resolved[0].config;
+    if let Some(c) = first.trace_config.filter(|&c| c >= resolved.len()) {
+        let at = match resolved[0].origins.get("output.trace_config") {
+            Some(scenario::Origin::File(line)) => format!("{}:{line}", opts.scenario.display()),
+            Some(scenario::Origin::Set(arg)) => format!("--set {arg}"),
+            _ => opts.scenario.display().to_string(),
+        };
+        anyhow::bail!(
+            "{at}: output.trace_config: must be in 0..{} (the configurations), got {c}",
+            resolved.len()
+        );
+    }
     let dir = match (&opts.out, &first.output_dir) {
         (Some(d), _) => d.clone(),
         (None, Some(d)) => PathBuf::from(d),
         (None, None) => Path::new("results").join(&first.name),
     };
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create results folder {}", dir.display()))?;
+    // Every output is checked before any decoding, so a mistake costs nothing.
+    if let Some(md) = &opts.export_markdown {
+        super::outputs::check_writable_file(md)?;
+    }
+    super::outputs::claim(&dir, &first.name, &opts.scenario, opts.force)?;
+    if opts.verbose > 0 {
+        eprintln!(
+            "{}: {} configurations x {} sequences into {}",
+            opts.scenario.display(),
+            resolved.len(),
+            first.sequences,
+            dir.display()
+        );
+    }
 
     let total: usize = setups.iter().map(|s| s.decodes()).sum();
     let bar = Progress::new(total as u64, !opts.quiet && std::io::stderr().is_terminal());
@@ -88,7 +138,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     write("rounds.csv", &report::rounds_csv(&runs)?)?;
     let mut traces = Vec::new();
     let mut ws = Workspace::default();
-    for config in traced_configs(&runs) {
+    for config in traced_configs(&runs, first.trace_config) {
         let seq = resolved[config].config.trace_seq;
         let (_, trace) = setups[config]
             .trace(seq, config, &mut ws)
@@ -96,10 +146,19 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         traces.push(trace);
     }
     write("trace.csv", &report::trace_csv(&traces)?)?;
-    results::render(&dir)?;
+    let written = results::render(&dir)?;
+    if let Some(md) = &opts.export_markdown {
+        write_atomic(md, report::markdown(&runs, &summaries).as_bytes())
+            .with_context(|| format!("cannot write {}", md.display()))?;
+    }
+    if opts.verbose > 0 {
+        for path in &written {
+            eprintln!("wrote {}", path.display());
+        }
+    }
     if !opts.quiet {
-        print!("{}", report::table(&runs, &summaries));
-        println!("results in {}", dir.display());
+        super::stdout(&report::table(&runs, &summaries));
+        super::stdout(&format!("results in {}\n", dir.display()));
     }
     Ok(RunOutput { dir, runs })
 }
@@ -137,18 +196,42 @@ fn scenario_json(s: &Scenario, sets: &[String]) -> Result<serde_json::Value> {
     }))
 }
 
-/// The `tfo_map` panels: the first configuration with k = 0, and the configuration with the
-/// largest k among those whose case and other swept keys sit at their first values.
-fn traced_configs(runs: &[ConfigRuns]) -> Vec<usize> {
+/// The `tfo_map` panels: the first configuration with k = 0, and `output.trace_config` if
+/// given, else the configuration with the largest k among those whose case and other swept
+/// keys (those that do not set k) sit at their first values.
+fn traced_configs(runs: &[ConfigRuns], chosen: Option<usize>) -> Vec<usize> {
     let first = &runs[0].label;
     let baseline = runs.iter().position(|r| r.label.branches == 0).unwrap_or(0);
+    let sets_k = |k: &str| k == "search.branches" || k == "search.kind";
     let others_first = |l: &crate::record::ConfigLabel| {
         l.case == first.case
             && l.swept
                 .iter()
                 .zip(&first.swept)
-                .all(|((k, v), (_, v0))| k == "search.branches" || v == v0)
+                .all(|((k, v), (_, v0))| sets_k(k) || v == v0)
     };
+    if let Some(c) = chosen.filter(|&c| c < runs.len()) {
+        // The left panel is the k = 0 decode of the chosen configuration's own case and
+        // swept values, when there is one.
+        let own = &runs[c].label;
+        let baseline = runs
+            .iter()
+            .position(|r| {
+                r.label.branches == 0
+                    && r.label.case == own.case
+                    && r.label
+                        .swept
+                        .iter()
+                        .zip(&own.swept)
+                        .all(|((k, v), (_, v0))| sets_k(k) || v == v0)
+            })
+            .unwrap_or(baseline);
+        return if c == baseline {
+            vec![baseline]
+        } else {
+            vec![baseline, c]
+        };
+    }
     let widest = runs
         .iter()
         .filter(|r| others_first(&r.label))

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::run::prepare;
+use super::run::prepare_cases;
 use crate::engine::Workspace;
 use crate::record::{DecodeRecord, DecodeTrace, TracedRound};
 use crate::report::write_atomic;
@@ -25,26 +25,52 @@ pub struct TraceOptions {
     pub seq: usize,
     /// `KEY=VALUE` overrides.
     pub sets: Vec<String>,
+    /// `--case` patterns: keep only these cases.
+    pub cases: Vec<String>,
+    /// `--config N`: which configuration to trace, when there are several.
+    pub config: Option<usize>,
     /// Also write JSON lines here.
     pub json: Option<PathBuf>,
 }
 
 /// Decodes one sequence and returns the text to print.
 pub fn trace(opts: &TraceOptions) -> Result<String> {
-    let (scenario, resolved) = prepare(&opts.scenario, &opts.sets)?;
-    if resolved.len() != 1 {
-        let swept: Vec<&str> = scenario.sweep.keys().map(String::as_str).collect();
-        bail!(
-            "{}: trace needs exactly one configuration, but this scenario has {} \
-             (swept keys: [{}], cases: {}). Pick one with --set, e.g. --set 'sweep={{}}' \
-             --set search.branches=4",
+    let (scenario, mut resolved) = prepare_cases(&opts.scenario, &opts.sets, &opts.cases)?;
+    let index = match opts.config {
+        Some(n) if n < resolved.len() => n,
+        Some(n) => bail!(
+            "{}: --config {n}: this scenario has {} configurations (0..{}); \
+             `lopa-sim run --list` prints them",
             opts.scenario.display(),
             resolved.len(),
-            swept.join(", "),
-            scenario.cases.len()
+            resolved.len()
+        ),
+        None if resolved.len() == 1 => 0,
+        None => {
+            let swept: Vec<&str> = scenario.sweep.keys().map(String::as_str).collect();
+            bail!(
+                "{}: trace needs one configuration, but this scenario has {} \
+                 (swept keys: [{}], cases: {}). Pick one with --config N (see \
+                 `lopa-sim run --list`), --case NAME, or --set, e.g. --set 'sweep={{}}' \
+                 --set search.branches=4",
+                opts.scenario.display(),
+                resolved.len(),
+                swept.join(", "),
+                scenario.cases.len()
+            );
+        }
+    };
+    let chosen = resolved.swap_remove(index);
+    let sequences = chosen.config.sequences;
+    if opts.seq >= sequences {
+        bail!(
+            "{}: --seq {}: the scenario decodes sequences 0..{sequences}, so --seq must be \
+             below {sequences}",
+            opts.scenario.display(),
+            opts.seq
         );
     }
-    let setup = scenario.setups(&resolved)?.remove(0);
+    let setup = scenario.setups(&[chosen])?.remove(0);
     let (record, trace) = setup
         .trace(opts.seq, 0, &mut Workspace::default())
         .with_context(|| format!("sequence {}", opts.seq))?;

@@ -10,7 +10,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::ConfigPoint;
 
-pub(crate) use super::marks::{dash, dot_glyph, draw_line, legend, line_glyph, Obstacles};
+pub(crate) use super::marks::{
+    dash, draw_legend, draw_line, legend, line_glyph, place_legend, Obstacles,
+};
 
 /// A chart with two real axes.
 pub(crate) type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -153,6 +155,10 @@ pub(crate) fn pad(lo: f64, hi: f64, below: f64, above: f64) -> Range<f64> {
 pub(crate) fn y_range_from_zero(values: &[f64], plot_px: u32, top_px: u32) -> Range<f64> {
     let (lo, hi) = finite_span(values.iter().copied()).unwrap_or((0.0, 1.0));
     let lo = lo.min(0.0);
+    if lo == 0.0 && hi <= 0.0 {
+        // All zero (a count that never happened): an axis from 0, not around it.
+        return headroom(0.0..1.0, plot_px, top_px);
+    }
     let r = pad(lo, hi, 0.0, 0.08);
     let r = if lo < 0.0 { pad(lo, hi, 0.08, 0.08) } else { r };
     headroom(r, plot_px, top_px)
@@ -198,6 +204,8 @@ pub(crate) struct Axes<'s> {
     pub x_int: bool,
     /// Label only whole-number ticks on y.
     pub y_int: bool,
+    /// A tick formatter for x that replaces the default one (k scales, categories).
+    pub x_fmt: Option<&'s dyn Fn(&f64) -> String>,
 }
 
 /// A tick label: up to 4 decimals, trailing zeros trimmed.
@@ -234,19 +242,32 @@ pub(crate) fn frame<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     axes: &Axes,
 ) -> Result<Chart<'a, DB>, String> {
+    // Small multiples get smaller axis text, so that descriptions fit beside their panel.
+    let small = area.dim_in_pixel().1 < 600;
+    let (tick_px, desc_px, y_area) = if small {
+        (20, 22, Y_LABEL_AREA - 15)
+    } else {
+        (TICK_PX, DESC_PX, Y_LABEL_AREA)
+    };
     let mut chart = ChartBuilder::on(area)
         .margin(MARGIN)
         .margin_right(MARGIN_RIGHT)
         .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .y_label_area_size(y_area)
         .build_cartesian_2d(axes.x.clone(), axes.y.clone())
         .map_err(err)?;
     chart.plotting_area().fill(&PLOT_BG).map_err(err)?;
     // About one tick label per 120 px across and 80 px up.
     let (pw, ph) = chart.plotting_area().dim_in_pixel();
-    let x_most = (pw as usize / 120).clamp(3, 12);
-    let y_most = (ph as usize / 80).clamp(3, 10);
-    let fx = |v: &f64| if axes.x_int { int_tick(*v) } else { tick(*v) };
+    // Custom ticks (k values, categories) are short: they may sit closer.
+    let x_px = if axes.x_fmt.is_some() { 60 } else { 120 };
+    let x_most = (pw as usize / x_px).clamp(3, 16);
+    let y_most = (ph as usize / 60).clamp(4, 10);
+    let fx = |v: &f64| match axes.x_fmt {
+        Some(f) => f(v),
+        None if axes.x_int => int_tick(*v),
+        None => tick(*v),
+    };
     let fy = |v: &f64| if axes.y_int { int_tick(*v) } else { tick(*v) };
     chart
         .configure_mesh()
@@ -257,10 +278,10 @@ pub(crate) fn frame<'a, DB: DrawingBackend>(
         .y_labels(label_count(&axes.y, axes.y_int, y_most))
         .x_label_formatter(&fx)
         .y_label_formatter(&fy)
-        .label_style((FONT, TICK_PX))
+        .label_style((FONT, tick_px))
         .x_desc(axes.x_desc)
         .y_desc(axes.y_desc)
-        .axis_desc_style((FONT, DESC_PX))
+        .axis_desc_style((FONT, desc_px))
         .draw()
         .map_err(err)?;
     Ok(chart)
@@ -280,6 +301,12 @@ pub(crate) fn note<DB: DrawingBackend>(chart: &Chart<DB>, text: &str) -> Result<
             style,
         ))
         .map_err(err)
+}
+
+/// Colour and dash of style number `i`: ten colours, then the ten again with the next dash,
+/// so that no two of the first forty series look alike.
+pub(crate) fn style(i: usize) -> (RGBColor, Option<(i32, i32)>) {
+    (palette(i % 10), dash(i / 10))
 }
 
 /// The configurations grouped by [`ConfigPoint::series_key`] ("all" when empty), in order of

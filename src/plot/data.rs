@@ -14,14 +14,22 @@ pub struct ConfigPoint {
     pub branches: usize,
     /// sum(tokens) / sum(rounds).
     pub tpf: f64,
-    /// Mean per-sequence TPF.
-    pub tpf_mean: f64,
-    /// 95% half-width of `tpf_mean`.
-    pub tpf_ci95: f64,
+    /// The 95% interval of `tpf` itself (over sequences), which every TPF band draws.
+    pub tpf_lo: f64,
+    /// Its upper end.
+    pub tpf_hi: f64,
+    /// The 95% interval of `tpf` across replicated worlds, when the run measured one.
+    pub tpf_world: Option<(f64, f64)>,
     /// Invalid transitions per 1000 tokens, if the model defines them.
     pub invalid_per_1k: Option<f64>,
     /// Share of sequences equal to the greedy continuation, if defined.
     pub greedy_match_rate: Option<f64>,
+    /// Mean log-likelihood of a sequence (markov, hmm), if defined.
+    pub log_likelihood_mean: Option<f64>,
+    /// Share of sequences inside one plan (plan), if defined.
+    pub plan_consistent_rate: Option<f64>,
+    /// Incorrect tokens per 1000 tokens (field), if defined.
+    pub token_errors_per_1k: Option<f64>,
     /// Positions processed per generated token.
     pub branch_tokens_per_token: f64,
 }
@@ -34,7 +42,8 @@ impl ConfigPoint {
         parts.extend(
             self.swept
                 .iter()
-                .filter(|(k, _)| k != "search.branches")
+                // Both only set k, which the x axis (or the k = 0 / LoPA pair) shows.
+                .filter(|(k, _)| k != "search.branches" && k != "search.kind")
                 .map(|(k, v)| format!("{k}={v}")),
         );
         parts.join(", ")
@@ -109,11 +118,25 @@ pub struct Trace {
     pub cells: Vec<TraceCell>,
 }
 
+/// How the k axis is scaled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum KAxis {
+    /// Log2 when the swept k values are mostly powers of two, else linear.
+    #[default]
+    Auto,
+    /// Linear.
+    Linear,
+    /// Log2, with k = 0 drawn one step left of the smallest positive k.
+    Log2,
+}
+
 /// Everything the figures need.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PlotData {
     /// Scenario name, for titles.
     pub name: String,
+    /// `plot.k_axis`.
+    pub k_axis: KAxis,
     /// One per configuration, in order.
     pub configs: Vec<ConfigPoint>,
     /// Per configuration, `bins` consecutive entries.

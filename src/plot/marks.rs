@@ -6,10 +6,15 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::common::{
-    darker, err, legend_height, legend_px, palette, Chart, FONT, LEGEND_GLYPH, LEGEND_MARGIN,
+    darker, err, legend_height, legend_px, style, Chart, FONT, LEGEND_GLYPH, LEGEND_MARGIN,
     LINE_PX, POINT_LABEL_PX, POINT_PX,
 };
 use super::data::ConfigPoint;
+use super::facet::Series;
+
+/// The cost of covering a label or the legend: more than any count of covered points a
+/// label may accept.
+const OVERLAP: usize = 1000;
 
 /// What point labels and the legend should not cover, in backend pixels.
 #[derive(Default)]
@@ -52,7 +57,7 @@ impl Obstacles {
         let inside = |&(x, y): &(i32, i32)| x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3];
         let overlaps = |o: &&[i32; 4]| o[0] < b[2] && b[0] < o[2] && o[1] < b[3] && b[1] < o[3];
         self.points.iter().filter(|p| inside(p)).count()
-            + 50 * self.boxes.iter().filter(overlaps).count()
+            + OVERLAP * self.boxes.iter().filter(overlaps).count()
     }
 
     /// Writes `text` next to the data point `at`, on the side where it covers the least,
@@ -62,13 +67,14 @@ impl Obstacles {
     pub(crate) fn label_k<DB: DrawingBackend>(
         &mut self,
         chart: &Chart<DB>,
-        series: &[(String, Vec<&ConfigPoint>)],
+        series: &[Series],
         value: impl Fn(&ConfigPoint) -> Option<f64>,
     ) -> Result<(), String> {
-        for (i, (_, pts)) in series.iter().enumerate() {
-            for p in pts {
+        for s in series {
+            for p in &s.points {
                 if let Some(v) = value(p) {
-                    self.label(chart, (p.tpf, v), format!("k={}", p.branches), palette(i))?;
+                    let color = style(s.style).0;
+                    self.label(chart, (p.tpf, v), format!("k={}", p.branches), color)?;
                 }
             }
         }
@@ -113,7 +119,11 @@ impl Obstacles {
                 best = (cost, (dx, dy), b);
             }
         }
-        let (_, (dx, dy), b) = best;
+        let (cost, (dx, dy), b) = best;
+        if cost >= OVERLAP {
+            // Every spot would cover another label, the legend or leave the plot: drop it.
+            return Ok(());
+        }
         self.boxes.push(b);
         let mut style = TextStyle::from((FONT, POINT_LABEL_PX).into_font())
             .pos(Pos::new(HPos::Left, VPos::Top));
@@ -139,8 +149,28 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
     labels: &[String],
     avoid: &Obstacles,
 ) -> Result<(), String> {
+    let mut avoid = Obstacles {
+        points: avoid.points.clone(),
+        boxes: avoid.boxes.clone(),
+    };
+    let spot = place_legend(chart, labels, &mut avoid)?;
+    draw_legend(chart, spot)
+}
+
+/// Where a legend goes, chosen before the point labels so that they can keep clear of it.
+pub(crate) struct LegendSpot {
+    pos: SeriesLabelPosition,
+    px: u32,
+}
+
+/// Picks the legend's spot (the least covered of eight) and adds its box to `avoid`.
+pub(crate) fn place_legend<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    labels: &[String],
+    avoid: &mut Obstacles,
+) -> Result<Option<LegendSpot>, String> {
     if labels.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let px = legend_px(labels.len());
     let font = (FONT, px).into_font();
@@ -163,17 +193,30 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
         (MiddleRight, aw - w - 5, (ah - h) / 2),
         (MiddleLeft, 5, (ah - h) / 2),
     ];
-    let mut best = (usize::MAX, UpperLeft);
+    let mut best = (usize::MAX, UpperLeft, [0; 4]);
     for (pos, x0, y0) in spots {
         let (x0, y0) = (xr.start + x0, yr.start + y0);
-        let n = avoid.cost([x0 - 10, y0 - 10, x0 + w + 10, y0 + h + 10]);
+        let b = [x0 - 10, y0 - 10, x0 + w + 10, y0 + h + 10];
+        let n = avoid.cost(b);
         if n < best.0 {
-            best = (n, pos);
+            best = (n, pos, b);
         }
     }
+    avoid.boxes.push(best.2);
+    Ok(Some(LegendSpot { pos: best.1, px }))
+}
+
+/// Draws the legend of `chart` at `spot` (nothing without one).
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    spot: Option<LegendSpot>,
+) -> Result<(), String> {
+    let Some(LegendSpot { pos, px }) = spot else {
+        return Ok(());
+    };
     chart
         .configure_series_labels()
-        .position(best.1)
+        .position(pos)
         .margin(LEGEND_MARGIN)
         .legend_area_size(LEGEND_GLYPH)
         .background_style(WHITE.mix(0.92))
@@ -215,9 +258,4 @@ pub(crate) fn draw_line<'a, DB: DrawingBackend + 'a>(
     .map_err(err)?;
     anno.label(label).legend(move |p| line_glyph(c, pattern, p));
     Ok(())
-}
-
-/// A legend glyph: a dot in `c`.
-pub(crate) fn dot_glyph(c: RGBColor, (x, y): (i32, i32)) -> Circle<(i32, i32), i32> {
-    Circle::new((x + 17, y), POINT_PX, c.filled())
 }

@@ -18,6 +18,7 @@ pub mod data;
 
 mod common;
 mod compute;
+mod facet;
 mod marks;
 mod quality;
 mod rounds;
@@ -47,6 +48,39 @@ pub const FIGURES: [&str; 5] = [
     "tfo_map",
     "compute_vs_tpf",
 ];
+
+/// One sentence on how to read figure `name`, for the caption in `report.html`.
+pub fn caption(name: &str) -> &'static str {
+    match name {
+        "tpf_vs_branches" => {
+            "TPF (all tokens over all forward passes) against the lookahead branches k; the \
+             band or bar around each point is the 95% interval of that same TPF over \
+             sequences, and each label is the speed-up over its series' k = 0 baseline."
+        }
+        "quality_vs_tpf" => {
+            "Each panel plots one quality measure that a model family defines against TPF, \
+             one point per configuration joined along k; its title says whether higher or \
+             lower is better, so a line that moves right without moving the bad way buys \
+             speed at no cost in quality."
+        }
+        "tokens_per_round" => {
+            "Mean tokens committed per forward pass in each twentieth of the generation, \
+             one line per configuration: the higher a line, the more parallel the decode \
+             at that stage."
+        }
+        "tfo_map" => {
+            "One traced sequence as a grid with position across and round down, each cell \
+             coloured by the round that committed it (dark early, yellow late) and dotted \
+             where a winning lookahead branch supplied it; the left panel is k = 0 and the \
+             right one the traced LoPA configuration."
+        }
+        "compute_vs_tpf" => {
+            "Positions processed by all branches per generated token against TPF, one point \
+             per configuration: the computation each gain in speed costs."
+        }
+        _ => "",
+    }
+}
 
 /// Why a figure could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -171,10 +205,14 @@ mod tests {
             ],
             branches: k,
             tpf,
-            tpf_mean: tpf * 1.01,
-            tpf_ci95: 0.15 * tpf,
+            tpf_lo: tpf * 0.9,
+            tpf_hi: tpf * 1.1,
+            tpf_world: None,
             invalid_per_1k: Some(2.0 + tpf),
             greedy_match_rate: Some((1.1 - tpf / 8.0).clamp(0.0, 1.0)),
+            log_likelihood_mean: Some(-10.0 - tpf),
+            plan_consistent_rate: None,
+            token_errors_per_1k: None,
             branch_tokens_per_token: 1.0 + k as f64 * 0.6 / tpf,
         }
     }
@@ -235,6 +273,7 @@ mod tests {
         }
         PlotData {
             name: "unit-sample".to_string(),
+            k_axis: Default::default(),
             configs,
             bins,
             traces: vec![trace(0, 0, 48, 1), trace(2, 4, 48, 4)],
@@ -346,9 +385,10 @@ mod tests {
         one.swept.clear();
         one.invalid_per_1k = None;
         one.greedy_match_rate = None;
-        one.tpf_ci95 = 0.0;
+        one.log_likelihood_mean = None;
         let data = PlotData {
             name: String::new(),
+            k_axis: Default::default(),
             configs: vec![one.clone()],
             bins: vec![],
             traces: vec![],
@@ -365,7 +405,7 @@ mod tests {
 
         // Non-finite values (never produced, but guarded against).
         let mut nan = config(1, "0.2", 0, f64::NAN);
-        nan.tpf_ci95 = f64::INFINITY;
+        nan.tpf_hi = f64::INFINITY;
         nan.invalid_per_1k = Some(f64::NAN);
         nan.branch_tokens_per_token = f64::NAN;
         let data = PlotData {
@@ -393,6 +433,7 @@ mod tests {
         for data in [
             PlotData {
                 name: "flat".into(),
+                k_axis: Default::default(),
                 configs: vec![one, two],
                 bins: vec![],
                 traces: vec![single],
@@ -430,6 +471,36 @@ mod tests {
         {
             check_png(p);
         }
+    }
+
+    /// Twelve cases of a k sweep: line panels of at most eight series.
+    #[test]
+    fn twelve_series_split_into_panels() {
+        let mut data = PlotData {
+            name: "twelve".to_string(),
+            ..PlotData::default()
+        };
+        for c in 0..12 {
+            for k in [0usize, 1, 2, 4, 8, 16] {
+                let id = data.configs.len();
+                let mut p = config(
+                    id,
+                    "0.1",
+                    k,
+                    (1.5 + c as f64 * 0.1) * (1.0 + k as f64).sqrt(),
+                );
+                p.case = Some(format!("case-{c}"));
+                data.configs.push(p);
+            }
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::env::var("LOPA_PLOT_SAMPLE_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| tmp.path().to_path_buf());
+        render_all(&data, &dir.join("twelve")).unwrap();
+        let svg = std::fs::read_to_string(dir.join("twelve/tpf_vs_branches.svg")).unwrap();
+        assert!(svg.contains("series 1/2") && svg.contains("series 2/2"));
+        assert!(svg.contains("log2 scale"));
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 y_desc: Y_DESC,
                 x_int: true,
                 y_int: true,
+                x_fmt: None,
             },
         )?;
         return c::note(&chart, "no trace recorded");
@@ -76,6 +77,7 @@ fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, t: &Trace) -> Result
             y_desc: Y_DESC,
             x_int: true,
             y_int: true,
+            x_fmt: None,
         },
     )?;
     let color = |round: u64| {

@@ -21,7 +21,7 @@ pub use runs_csv::{float_cell, runs_csv, write_runs_csv};
 pub use summary::{summarize, Summary};
 pub use summary_csv::summary_csv;
 pub use summary_json::summary_json;
-pub use table::table;
+pub use table::{markdown, table};
 pub use trace_csv::trace_csv;
 
 use std::fs::File;

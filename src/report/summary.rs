@@ -20,6 +20,10 @@ pub struct Summary {
     /// 95% half-width of `tpf_mean` (Student's t, n - 1 degrees of freedom); 0.0 for a
     /// single sequence or no spread.
     pub tpf_ci95: f64,
+    /// Lower end of the 95% interval of `tpf` itself (delta method over sequences).
+    pub tpf_lo: f64,
+    /// Upper end of that interval.
+    pub tpf_hi: f64,
     /// Sum of content tokens / sum of rounds.
     pub content_tpf: f64,
     /// Mean rounds per sequence.
@@ -66,11 +70,15 @@ pub fn summarize(runs: &ConfigRuns) -> Summary {
     let tokens = sum(|r| r.tokens);
     let tpfs: Vec<f64> = recs.iter().map(DecodeRecord::tpf).collect();
     let tpf_mean = mean(&tpfs);
+    let tpf = ratio(tokens, rounds);
+    let half = ratio_ci95_half_width(recs, tpf);
     let mut summary = Summary {
         sequences: recs.len(),
-        tpf: ratio(tokens, rounds),
+        tpf,
         tpf_mean,
         tpf_ci95: ci95_half_width(&tpfs, tpf_mean),
+        tpf_lo: tpf - half,
+        tpf_hi: tpf + half,
         content_tpf: ratio(sum(|r| r.content_tokens), rounds),
         rounds_mean: ratio(rounds, recs.len() as f64),
         lookahead_win_rate: ratio(sum(|r| r.lookahead_wins), rounds),
@@ -156,9 +164,14 @@ fn ci95_half_width(xs: &[f64], mean: f64) -> f64 {
         return 0.0;
     }
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let sd = var.sqrt();
+    t_half_width(var.sqrt(), n)
+}
+
+/// `t_{0.975, n-1} * se`, where `se` is already divided by sqrt(n) or not: the caller
+/// passes the standard deviation `sd` of the n terms and this divides.
+fn t_half_width(sd: f64, n: usize) -> f64 {
     // `!(sd > 0.0)` also rejects NaN, which a non-finite per-sequence TPF would produce.
-    if !(sd > 0.0 && sd.is_finite()) {
+    if n < 2 || !(sd > 0.0 && sd.is_finite()) {
         return 0.0;
     }
     let t = match StudentsT::new(0.0, 1.0, (n - 1) as f64) {
@@ -171,6 +184,26 @@ fn ci95_half_width(xs: &[f64], mean: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// 95% half-width of the ratio of sums `tpf = sum(tokens) / sum(rounds)` by the delta
+/// method: the ratio's linearisation over sequences is `(tokens_i - tpf * rounds_i) /
+/// mean(rounds)`, whose sample standard deviation, over sqrt(n), is the standard error.
+/// The residuals sum to zero and all vanish only when every sequence has TPF equal to
+/// `tpf`, so the interval is wider than zero exactly when the sequences' TPFs differ.
+/// Student's t with n - 1 degrees of freedom, like `tpf_ci95`; deterministic.
+fn ratio_ci95_half_width(recs: &[DecodeRecord], tpf: f64) -> f64 {
+    let n = recs.len();
+    let rounds_mean = mean(&recs.iter().map(|r| r.rounds as f64).collect::<Vec<_>>());
+    if n < 2 || rounds_mean.is_nan() || rounds_mean <= 0.0 {
+        return 0.0;
+    }
+    let ss: f64 = recs
+        .iter()
+        .map(|r| (r.tokens as f64 - tpf * r.rounds as f64).powi(2))
+        .sum();
+    let sd = (ss / (n - 1) as f64).sqrt() / rounds_mean;
+    t_half_width(sd, n)
 }
 
 // The quality helpers below take numerator and denominator over the sequences that define
@@ -284,6 +317,31 @@ mod tests {
         assert!(close(s.tpf_ci95, 2.484137711843753), "{}", s.tpf_ci95);
         // Pooled TPF differs from the mean: 9 tokens over 4 rounds.
         assert_eq!(s.tpf, 2.25);
+        // Delta method: residuals 1 - 2.25, 2 - 2.25, 6 - 4.5 = -1.25, -0.25, 1.5; their
+        // sum of squares 3.875, over n - 1 = 2, square-rooted, over mean rounds 4/3, gives
+        // sd 1.0439...; times t_{0.975,2} / sqrt(3).
+        let sd = (3.875f64 / 2.0).sqrt() / (4.0 / 3.0);
+        let half = 4.302652729911275 * sd / 3f64.sqrt();
+        assert!(close(s.tpf_lo, 2.25 - half), "{}", s.tpf_lo);
+        assert!(close(s.tpf_hi, 2.25 + half), "{}", s.tpf_hi);
+    }
+
+    #[test]
+    fn ratio_interval_brackets_tpf_and_is_wide_when_tpfs_differ() {
+        for data in [
+            vec![(4, 8), (5, 8)],
+            vec![(1, 1), (1, 2), (2, 6), (7, 7)],
+            vec![(100, 101), (100, 100)],
+            vec![(3, 30), (40, 50), (2, 2), (9, 90)],
+        ] {
+            let s = summarize(&seqs(&data));
+            assert!(s.tpf_lo < s.tpf && s.tpf < s.tpf_hi, "{data:?}: {s:?}");
+        }
+        // Equal per-sequence TPFs: a point.
+        let s = summarize(&seqs(&[(2, 4), (3, 6), (1, 2)]));
+        assert_eq!((s.tpf_lo, s.tpf, s.tpf_hi), (2.0, 2.0, 2.0));
+        let s = summarize(&seqs(&[(2, 5)]));
+        assert_eq!((s.tpf_lo, s.tpf_hi), (2.5, 2.5));
     }
 
     #[test]

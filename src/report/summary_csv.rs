@@ -7,7 +7,9 @@ use crate::report::summary::Summary;
 
 /// The [`Summary`] columns after the label columns: the SPEC's, then the quality extras.
 /// A last `branches` column holds the effective k, which the figures put on their x axis.
-pub const SUMMARY_COLUMNS: [&str; 15] = [
+/// `tpf_lo` and `tpf_hi` (the 95% interval of `tpf`) come after the extras, so the SPEC's
+/// columns keep their order.
+pub const SUMMARY_COLUMNS: [&str; 17] = [
     "sequences",
     "tpf",
     "tpf_mean",
@@ -23,13 +25,15 @@ pub const SUMMARY_COLUMNS: [&str; 15] = [
     "token_errors_per_1k",
     "tpf_steps",
     "distinct2",
+    "tpf_lo",
+    "tpf_hi",
 ];
 
 /// Columns added after [`SUMMARY_COLUMNS`] when any configuration has several worlds, so a
 /// scenario with `worlds = 1` writes exactly the file it writes without the key.
 pub const WORLD_COLUMNS: [&str; 3] = ["tpf_world_lo", "tpf_world_hi", "tpf_world_sd"];
 
-fn summary_cells(s: &Summary) -> [String; 15] {
+fn summary_cells(s: &Summary) -> [String; 17] {
     let opt = |x: Option<f64>| x.map(float_cell).unwrap_or_default();
     [
         s.sequences.to_string(),
@@ -47,6 +51,8 @@ fn summary_cells(s: &Summary) -> [String; 15] {
         opt(s.token_errors_per_1k),
         float_cell(s.tpf_steps),
         opt(s.distinct2),
+        float_cell(s.tpf_lo),
+        float_cell(s.tpf_hi),
     ]
 }
 
@@ -118,13 +124,18 @@ mod tests {
             "config,case,search.branches,decoder.fill_threshold,sequences,tpf,tpf_mean,\
              tpf_ci95,content_tpf,rounds_mean,lookahead_win_rate,invalid_per_1k,\
              branch_tokens_per_token,greedy_match_rate,log_likelihood_mean,\
-             plan_consistent_rate,token_errors_per_1k,tpf_steps,distinct2,branches"
+             plan_consistent_rate,token_errors_per_1k,tpf_steps,distinct2,tpf_lo,tpf_hi,branches"
         );
         // The CI cell comes from statrs' t quantile, so it is checked numerically instead.
         let cells: Vec<&str> = lines[1].split(',').collect();
         let ci: f64 = cells[7].parse().unwrap();
         assert!((ci - 2.5412409472349413).abs() < 1e-9, "{ci}");
+        // So are the ends of the delta-method interval of tpf.
+        let (lo, hi): (f64, f64) = (cells[17].parse().unwrap(), cells[18].parse().unwrap());
+        let tpf: f64 = cells[5].parse().unwrap();
+        assert!(lo < tpf && tpf < hi, "{lo} {tpf} {hi}");
         let mut without_ci = cells.clone();
+        without_ci.drain(17..19);
         without_ci.remove(7);
         assert_eq!(
             without_ci.join(","),
@@ -133,7 +144,7 @@ mod tests {
         );
         assert_eq!(
             lines[2],
-            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666,3.0,,4"
+            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666,3.0,,4.0,4.0,4"
         );
     }
 
@@ -144,7 +155,7 @@ mod tests {
         let text = String::from_utf8(summary_csv(&runs, &sums).unwrap()).unwrap();
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,,0.0,,0"
+            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,,0.0,,0.0,0.0,0"
         );
         assert!(!text.contains("NaN"));
     }

@@ -47,6 +47,32 @@ fn fixed_opt(x: Option<f64>, decimals: usize) -> String {
 ///
 /// If the two slices differ in length, which is a caller bug.
 pub fn table(runs: &[ConfigRuns], summaries: &[Summary]) -> String {
+    let columns = columns(runs, summaries);
+    aligned(&columns, runs.len())
+}
+
+/// The same table as GitHub Markdown, for `run --export-markdown` (as hyperfine does).
+pub fn markdown(runs: &[ConfigRuns], summaries: &[Summary]) -> String {
+    let columns = columns(runs, summaries);
+    let row = |cell: &dyn Fn(&Column) -> String| {
+        let cells: Vec<String> = columns.iter().map(cell).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    let mut out = row(&|c| c.header.replace('|', "\\|"));
+    out.push_str(&row(&|c| {
+        if c.right {
+            "---:".into()
+        } else {
+            ":---".into()
+        }
+    }));
+    for i in 0..runs.len() {
+        out.push_str(&row(&|c| c.cells[i].replace('|', "\\|")));
+    }
+    out
+}
+
+fn columns(runs: &[ConfigRuns], summaries: &[Summary]) -> Vec<Column> {
     assert_eq!(runs.len(), summaries.len(), "one summary per configuration");
     let labels = LabelColumns::of(runs);
     let label_cells: Vec<Vec<String>> = runs.iter().map(|r| labels.cells(&r.label)).collect();
@@ -66,12 +92,18 @@ pub fn table(runs: &[ConfigRuns], summaries: &[Summary]) -> String {
         Column::new(header, true, summaries.iter().map(f).collect())
     };
     columns.push(numeric("TPF", &|s| fixed(s.tpf, 2)));
+    columns.push(numeric("TPF 95% CI", &|s| {
+        format!("[{}, {}]", fixed(s.tpf_lo, 2), fixed(s.tpf_hi, 2))
+    }));
     columns.push(numeric("TPF steps", &|s| fixed(s.tpf_steps, 2)));
     columns.push(numeric("content TPF", &|s| fixed(s.content_tpf, 2)));
     columns.push(numeric("rounds", &|s| fixed(s.rounds_mean, 2)));
     columns.push(numeric("win rate", &|s| fixed(s.lookahead_win_rate, 3)));
     columns.push(numeric("invalid/1k", &|s| fixed_opt(s.invalid_per_1k, 2)));
+    columns
+}
 
+fn aligned(columns: &[Column], rows: usize) -> String {
     let widths: Vec<usize> = columns.iter().map(Column::width).collect();
     let line = |cell: &dyn Fn(&Column) -> &str| {
         let parts: Vec<String> = columns
@@ -91,7 +123,7 @@ pub fn table(runs: &[ConfigRuns], summaries: &[Summary]) -> String {
         s
     };
     let mut out = line(&|c| c.header.as_str());
-    for row in 0..runs.len() {
+    for row in 0..rows {
         out.push_str(&line(&|c| c.cells[row].as_str()));
     }
     out
@@ -108,9 +140,9 @@ mod tests {
         let runs = two_configs();
         let sums: Vec<Summary> = runs.iter().map(summarize).collect();
         let expected = "\
-config  case  search.branches  decoder.fill_threshold   TPF  TPF steps  content TPF  rounds  win rate  invalid/1k
-     0                      2                     0.8  1.78       1.45         1.56    4.50     0.333       62.50
-     1  long                4                     1.0  4.00       3.00         4.00    3.00     1.000           -
+config  case  search.branches  decoder.fill_threshold   TPF     TPF 95% CI  TPF steps  content TPF  rounds  win rate  invalid/1k
+     0                      2                     0.8  1.78  [-0.73, 4.29]       1.45         1.56    4.50     0.333       62.50
+     1  long                4                     1.0  4.00   [4.00, 4.00]       3.00         4.00    3.00     1.000           -
 ";
         assert_eq!(table(&runs, &sums), expected);
     }
@@ -124,18 +156,36 @@ config  case  search.branches  decoder.fill_threshold   TPF  TPF steps  content 
         }
         let sums: Vec<Summary> = runs.iter().map(summarize).collect();
         let expected = "\
-config   TPF  TPF steps  content TPF  rounds  win rate  invalid/1k
-     0  1.78       1.45         1.56    4.50     0.333       62.50
-     1  4.00       3.00         4.00    3.00     1.000           -
+config   TPF     TPF 95% CI  TPF steps  content TPF  rounds  win rate  invalid/1k
+     0  1.78  [-0.73, 4.29]       1.45         1.56    4.50     0.333       62.50
+     1  4.00   [4.00, 4.00]       3.00         4.00    3.00     1.000           -
 ";
         assert_eq!(table(&runs, &sums), expected);
+    }
+
+    #[test]
+    fn markdown_table() {
+        let runs = two_configs();
+        let sums: Vec<Summary> = runs.iter().map(summarize).collect();
+        let md = markdown(&runs, &sums);
+        let lines: Vec<&str> = md.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(
+            lines[0].starts_with("| config | case | search.branches |"),
+            "{md}"
+        );
+        assert!(lines[1].starts_with("| ---: | :--- | ---: |"), "{md}");
+        assert!(
+            lines[3].contains("| 1 | long | 4 | 1.0 | 4.00 | [4.00, 4.00] |"),
+            "{md}"
+        );
     }
 
     #[test]
     fn empty_input_prints_only_the_header() {
         assert_eq!(
             table(&[], &[]),
-            "config  TPF  TPF steps  content TPF  rounds  win rate  invalid/1k\n"
+            "config  TPF  TPF 95% CI  TPF steps  content TPF  rounds  win rate  invalid/1k\n"
         );
     }
 }

@@ -90,6 +90,9 @@ pub struct FileDoc {
     /// `[system]`: the cost model, when the scenario asks for times.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<SystemDoc>,
+    /// `[plot]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plot: Option<PlotDoc>,
     /// `[sweep]`: dotted key -> list of values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep: Option<toml::Table>,
@@ -235,6 +238,29 @@ pub struct OutputDoc {
     pub dir: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_config: Option<u64>,
+}
+
+/// `plot.k_axis`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KAxisDoc {
+    /// Log2 when the swept k are mostly powers of two.
+    Auto,
+    /// Linear.
+    Linear,
+    /// Log2.
+    Log2,
+}
+
+/// `[plot]`: how the figures are drawn; no effect on any decode.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PlotDoc {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k_axis: Option<KAxisDoc>,
 }
 
 /// `[system]`: built-in profiles by name, the layout, and any profile figure overridden.
@@ -369,4 +395,6 @@ pub const KEYS: &[&str] = &[
     "system.params_b",
     "system.bytes_per_param",
     "system.bytes_per_activation",
+    "output.trace_config",
+    "plot.k_axis",
 ];

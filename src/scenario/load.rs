@@ -181,7 +181,7 @@ pub fn flatten(table: Table) -> Vec<(String, Value)> {
 
 /// Checks that `key = value` is a known key of the right type.
 pub fn check_key(key: &str, value: &Value) -> Result<(), String> {
-    if ["model", "decoder", "search", "output", "system"].contains(&key) {
+    if ["model", "decoder", "search", "output", "system", "plot"].contains(&key) {
         return Err(format!(
             "`{key}` is a table; set one of its keys instead, e.g. {key}.kind"
         ));

@@ -75,6 +75,8 @@ pub struct Config {
     pub trace_seq: usize,
     /// The `[system]` cost model, when the scenario has one.
     pub system: Option<crate::system::SystemModel>,
+    /// `output.trace_config`: the configuration of `tfo_map`'s right panel.
+    pub trace_config: Option<usize>,
 }
 
 /// A configuration with its label, its fully resolved keys and where each came from.
@@ -406,6 +408,13 @@ impl Scenario {
         let output = doc.output.get_or_insert_with(Default::default);
         let trace_seq = *output.trace_seq.get_or_insert(0);
         let system = super::system::system_model(&mut doc.system, &err)?;
+        if trace_seq >= sequences {
+            return Err(err(
+                "output.trace_seq",
+                format!("must be in 0..{sequences} (the sequences decoded), got {trace_seq}"),
+            ));
+        }
+        let trace_config = output.trace_config.map(|c| c as usize);
         let config = Config {
             name,
             seed,
@@ -426,6 +435,7 @@ impl Scenario {
             output_dir: output.dir.clone(),
             trace_seq: trace_seq as usize,
             system,
+            trace_config,
         };
         let label = ConfigLabel {
             branches: config.search.lookahead_branches(),

@@ -1,14 +1,15 @@
-//! Picking part of a scenario's work: `--case NAME` (exact names or globs) and `--config N`,
-//! shared by the commands that take them. Selection keeps each configuration's own index, so
+//! Picking part of a scenario's work: `--case NAME` (exact names or globs) and `--config N`.
+//! `select_cases` drops cases before the scenario expands (run, trace, which renumber);
+//! `select_case_configs` filters expanded configurations (calibrate). Selection keeps each configuration's own index, so
 //! the numbers in the output files still match the full scenario's.
 
 use super::resolve::Resolved;
-use super::ScenarioError;
+use super::{Scenario, ScenarioError};
 
 /// The configurations whose case matches one of `names`, in scenario order. A name matches
 /// a case exactly, or else as a glob (`*`, `?`, `[...]`). No names keeps every
 /// configuration. A name that matches no case is an error that lists the valid ones.
-pub fn select_cases(
+pub fn select_case_configs(
     configs: Vec<Resolved>,
     names: &[String],
 ) -> Result<Vec<Resolved>, ScenarioError> {
@@ -42,6 +43,39 @@ pub fn select_cases(
                 .is_some_and(|c| matchers.iter().any(|m| m.matches(c)))
         })
         .collect())
+}
+
+/// Keeps the cases of `scenario` whose name matches one of `patterns` (exact names, or
+/// globs), in file order, before it expands. No patterns keep every case. A pattern that
+/// matches no case is an error that lists the valid names, and so is any pattern on a
+/// scenario without cases.
+pub fn select_cases(scenario: &mut Scenario, patterns: &[String]) -> Result<(), ScenarioError> {
+    if patterns.is_empty() {
+        return Ok(());
+    }
+    let file = scenario.path.display();
+    if scenario.cases.is_empty() {
+        return Err(ScenarioError(format!(
+            "{file}: --case {}: this scenario has no [[case]] tables",
+            patterns[0]
+        )));
+    }
+    let names: Vec<String> = scenario.cases.iter().map(|c| c.name.clone()).collect();
+    let mut matchers = Vec::new();
+    for p in patterns {
+        let matcher = CaseMatcher::new(p)?;
+        if !names.iter().any(|n| matcher.matches(n)) {
+            return Err(ScenarioError(format!(
+                "{file}: --case {p}: no such case; valid cases are: {}",
+                names.join(", ")
+            )));
+        }
+        matchers.push(matcher);
+    }
+    scenario
+        .cases
+        .retain(|c| matchers.iter().any(|m| m.matches(&c.name)));
+    Ok(())
 }
 
 /// The one configuration numbered `index` (the `config` column of `summary.csv`), if it is
@@ -147,36 +181,36 @@ mod tests {
         assert_eq!(all.len(), 6);
         let names = vec!["MBPP/markov".to_string(), "GSM8K/markov".to_string()];
         assert_eq!(
-            picked(&select_cases(all.clone(), &names).unwrap()),
+            picked(&select_case_configs(all.clone(), &names).unwrap()),
             [0, 1, 4, 5]
         );
         let glob = vec!["*/markov".to_string()];
         assert_eq!(
-            picked(&select_cases(all.clone(), &glob).unwrap()),
+            picked(&select_case_configs(all.clone(), &glob).unwrap()),
             [0, 1, 4, 5]
         );
         assert_eq!(
-            picked(&select_cases(all.clone(), &[]).unwrap()),
+            picked(&select_case_configs(all.clone(), &[]).unwrap()),
             [0, 1, 2, 3, 4, 5]
         );
-        let one = select_cases(all, &["GSM8K/hmm".to_string()]).unwrap();
+        let one = select_case_configs(all, &["GSM8K/hmm".to_string()]).unwrap();
         assert_eq!(picked(&select_config(one, 3).unwrap()), [3]);
     }
 
     #[test]
     fn unknown_names_and_numbers_list_the_valid_ones() {
         let all = configs(CASES);
-        let e = select_cases(all.clone(), &["GSM8k/markov".to_string()]).unwrap_err();
+        let e = select_case_configs(all.clone(), &["GSM8k/markov".to_string()]).unwrap_err();
         assert!(
             e.0.contains("valid cases are: GSM8K/markov, GSM8K/hmm, MBPP/markov"),
             "{e}"
         );
-        let e = select_cases(all.clone(), &["HumanEval*".to_string()]).unwrap_err();
+        let e = select_case_configs(all.clone(), &["HumanEval*".to_string()]).unwrap_err();
         assert!(e.0.contains("no such case"), "{e}");
         let e = select_config(all, 9).unwrap_err();
         assert!(e.0.contains("valid: 0, 1, 2, 3, 4, 5"), "{e}");
         let plain = configs(&CASES[..CASES.find("[[case]]").unwrap()]);
-        let e = select_cases(plain, &["x".to_string()]).unwrap_err();
+        let e = select_case_configs(plain, &["x".to_string()]).unwrap_err();
         assert!(e.0.contains("no [[case]] tables"), "{e}");
     }
 
@@ -185,5 +219,61 @@ mod tests {
         assert!(case_matches("a[1]", "a[1]"));
         assert!(case_matches("a*", "abc"));
         assert!(!case_matches("a", "ab"));
+    }
+}
+
+#[cfg(test)]
+mod scenario_tests {
+    use super::*;
+    use crate::scenario::{Case, Origin};
+
+    fn scenario(names: &[&str]) -> Scenario {
+        let mut s = Scenario {
+            path: "s.toml".into(),
+            dir: Default::default(),
+            base: Default::default(),
+            sweep: Default::default(),
+            cases: Vec::new(),
+        };
+        s.cases = names
+            .iter()
+            .map(|n| Case {
+                name: n.to_string(),
+                origin: Origin::Default,
+                overrides: Default::default(),
+            })
+            .collect();
+        s
+    }
+
+    fn kept(s: &Scenario) -> Vec<&str> {
+        s.cases.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    #[test]
+    fn exact_names_and_globs_keep_file_order() {
+        let mut s = scenario(&["GSM8K/markov", "GSM8K/hmm", "MATH/markov", "a[1]"]);
+        select_cases(&mut s, &["MATH/markov".into(), "GSM8K/h*".into()]).unwrap();
+        assert_eq!(kept(&s), ["GSM8K/hmm", "MATH/markov"]);
+        // A name that is not a valid glob still matches exactly.
+        let mut s = scenario(&["x", "a[1]"]);
+        select_cases(&mut s, &["a[1]".into()]).unwrap();
+        assert_eq!(kept(&s), ["a[1]"]);
+        let mut s = scenario(&["*/markov", "*/hmm"]);
+        select_cases(&mut s, &[]).unwrap();
+        assert_eq!(s.cases.len(), 2);
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        let mut s = scenario(&["easy", "hard"]);
+        let e = select_cases(&mut s, &["medium".into()]).unwrap_err();
+        assert!(
+            e.0.contains("--case medium") && e.0.contains("easy, hard"),
+            "{e}"
+        );
+        let mut none = scenario(&[]);
+        let e = select_cases(&mut none, &["easy".into()]).unwrap_err();
+        assert!(e.0.contains("no [[case]]"), "{e}");
     }
 }

@@ -238,7 +238,211 @@ fn trace_writes_json_lines_and_refuses_a_sweep() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("exactly one configuration") && err.contains("--set"),
+        err.contains("needs one configuration") && err.contains("--config N"),
         "{err}"
     );
+}
+
+#[test]
+fn paper_table1_draws_small_multiples_and_two_trace_panels() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/paper-table1.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg =
+        |name: &str| fs::read_to_string(out.path().join(format!("plots/{name}.svg"))).unwrap();
+    let tpf = svg("tpf_vs_branches");
+    // One panel per benchmark, cases as k = 0 / LoPA pairs on a categorical axis.
+    for text in [
+        "GSM8K",
+        "MATH",
+        "HumanEval",
+        "MBPP",
+        "case (k = 0 beside LoPA)",
+        "k = 14",
+    ] {
+        assert!(tpf.contains(text), "tpf_vs_branches: no {text:?}");
+    }
+    assert_eq!(tpf.matches("k = 0 (anchor decoder alone)").count(), 4);
+    // The tfo map shows the baseline and the LoPA decode of the first case.
+    let tfo = svg("tfo_map");
+    assert!(
+        tfo.contains("k = 0 (config 0") && tfo.contains("k = 14 (config 1"),
+        "{tfo}"
+    );
+    // Every model family's own quality measure has a panel; none says "not defined".
+    let q = svg("quality_vs_tpf");
+    for text in [
+        "Invalid transitions",
+        "Greedy match",
+        "Log-likelihood",
+        "Plan consistency",
+        "Token errors",
+    ] {
+        assert!(q.contains(text), "quality_vs_tpf: no {text:?}");
+    }
+    assert!(!q.contains("not defined"));
+    let rows = read_rows(&out.path().join("summary.csv"));
+    for r in &rows {
+        let (lo, tpf, hi): (f64, f64, f64) = (
+            r["tpf_lo"].parse().unwrap(),
+            r["tpf"].parse().unwrap(),
+            r["tpf_hi"].parse().unwrap(),
+        );
+        assert!(lo <= tpf && tpf <= hi, "{r:?}");
+    }
+}
+
+/// A headless Chromium, if one is installed.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+#[test]
+fn report_html_renders_in_headless_chromium_without_horizontal_scrolling() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on PATH");
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/paper-table1.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+        "--case",
+        "GSM8K/*",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = fs::read_to_string(out.path().join("report.html")).unwrap();
+    // No table cell holds a number with more than 4 significant figures.
+    for cell in html.split("<td>").skip(1) {
+        let cell = &cell[..cell.find("</td>").unwrap()];
+        if let Ok(x) = cell.parse::<f64>() {
+            let digits: String = cell
+                .split('e')
+                .next()
+                .unwrap()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            let significant = digits.trim_start_matches('0').len();
+            assert!(significant <= 4 || x.fract() == 0.0, "cell {cell}");
+        }
+    }
+    // A copy that reports its own width: the page itself holds no script.
+    let probe = out.path().join("probe.html");
+    fs::write(
+        &probe,
+        html.replace(
+            "</body>",
+            "<script>document.title = 'W=' + document.documentElement.scrollWidth + \
+             ' V=' + window.innerWidth;</script></body>",
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str], page: &Path| {
+        let mut cmd = std::process::Command::new(browser);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1024,3000",
+        ]);
+        cmd.args(extra);
+        cmd.arg(format!("file://{}", page.display()));
+        cmd.output().unwrap()
+    };
+    let dom = run(&["--dump-dom"], &probe);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let title = dom
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap_or_default();
+    let nums: Vec<u32> = title
+        .split(' ')
+        .filter_map(|p| p.split('=').nth(1)?.parse().ok())
+        .collect();
+    assert_eq!(nums.len(), 2, "chromium gave no width: {title:?}");
+    assert!(nums[0] <= nums[1], "report.html scrolls sideways: {title}");
+    let shot = out.path().join("report.png");
+    let screenshot = format!("--screenshot={}", shot.display());
+    run(&[&screenshot], &out.path().join("report.html"));
+    if let Ok(dir) = std::env::var("LOPA_REPORT_SCREENSHOT") {
+        let _ = fs::copy(&shot, dir);
+    }
+    let img = image::open(&shot).expect("a screenshot").to_rgb8();
+    let inked = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+    assert!(inked > 10_000, "the screenshot is blank");
+}
+
+#[test]
+fn k_axis_key_and_world_intervals_reach_the_figure() {
+    let out = tempfile::tempdir().unwrap();
+    quickstart(out.path(), &[]);
+    let tpf = || fs::read_to_string(out.path().join("plots/tpf_vs_branches.svg")).unwrap();
+    // k in {0, 1, 2, 4, 8}: powers of two, so the automatic axis is log2.
+    assert!(tpf().contains("log2 scale"));
+    assert!(!tpf().contains("across worlds"));
+    // Replicated worlds add two optional columns; the figure then draws them too.
+    let path = out.path().join("summary.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let mut widened = format!("{},tpf_world_lo,tpf_world_hi\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        let cells = if i == 0 {
+            ",".to_string()
+        } else {
+            format!("{}.0,{}.5", i, i + 1)
+        };
+        widened.push_str(&format!("{line},{cells}\n"));
+    }
+    fs::write(&path, widened).unwrap();
+    let o = lopa(&["plot", out.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(tpf().contains("95% interval across worlds"));
+
+    let linear = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        linear.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+        "--set",
+        "plot.k_axis=linear",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = fs::read_to_string(linear.path().join("plots/tpf_vs_branches.svg")).unwrap();
+    assert!(svg.contains("lookahead branches k (count)") && !svg.contains("log2"));
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--list",
+        "--set",
+        "plot.k_axis=cubic",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("plot.k_axis"), "{}", stderr(&o));
 }

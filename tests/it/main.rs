@@ -6,6 +6,7 @@ mod figures;
 mod golden;
 mod properties;
 mod search;
+mod selecting;
 mod system;
 mod util;
 mod worlds;

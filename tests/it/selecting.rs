@@ -1,0 +1,246 @@
+//! Selecting work (`--case`, `--config`, `--seq`), safe outputs and the CLI conventions.
+
+use std::fs;
+
+use crate::util::{lopa, read_rows, stderr};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn case_selects_one_case_in_run_and_unknown_names_list_the_valid_ones() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/paper-table1.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+        "--case",
+        "MATH/hmm",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_rows(&out.path().join("summary.csv"));
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["case"] == "MATH/hmm"), "{rows:?}");
+
+    for cmd in ["run", "trace"] {
+        let o = lopa(&[cmd, "scenarios/paper-table1.toml", "--case", "MATH/nope"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("MATH/nope") && e.contains("GSM8K/markov, GSM8K/hmm"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn trace_picks_a_configuration_and_checks_the_sequence() {
+    let o = lopa(&[
+        "trace",
+        "scenarios/paper-table1.toml",
+        "--case",
+        "GSM8K/*",
+        "--config",
+        "1",
+        "--set",
+        "sequences=2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("winner: lookahead"),
+        "config 1 is the LoPA one"
+    );
+    let o = lopa(&["trace", "scenarios/paper-table1.toml", "--config", "32"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--config 32"), "{}", stderr(&o));
+    let o = lopa(&[
+        "trace",
+        "scenarios/quickstart.toml",
+        "--config",
+        "0",
+        "--seq",
+        "64",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--seq 64"), "{}", stderr(&o));
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--list",
+        "--set",
+        "output.trace_seq=999",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("output.trace_seq"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_folder_of_another_scenario_is_refused_before_decoding_unless_forced() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let quick = [
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        dir,
+        "-q",
+        "--set",
+        "sequences=2",
+    ];
+    assert!(lopa(&quick).status.success());
+    let before = fs::read(out.path().join("summary.csv")).unwrap();
+    let field = [
+        "run",
+        "scenarios/field.toml",
+        "--out",
+        dir,
+        "-q",
+        "--set",
+        "sequences=2",
+    ];
+    let o = lopa(&field);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("`quickstart`") && e.contains("`field`") && e.contains("--force"),
+        "{e}"
+    );
+    assert_eq!(fs::read(out.path().join("summary.csv")).unwrap(), before);
+    let forced: Vec<&str> = field.iter().copied().chain(["--force"]).collect();
+    assert!(lopa(&forced).status.success());
+    assert_ne!(fs::read(out.path().join("summary.csv")).unwrap(), before);
+}
+
+#[test]
+fn an_unwritable_output_fails_before_decoding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain-file");
+    fs::write(&file, b"x").unwrap();
+    let inside = file.join("results");
+    // 10^5 sequences would take minutes: failing at once shows nothing was decoded.
+    let start = std::time::Instant::now();
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        inside.to_str().unwrap(),
+        "--set",
+        "sequences=100000",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot create results folder"),
+        "{}",
+        stderr(&o)
+    );
+    let md = tmp.path().join("missing/t.md");
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        tmp.path().join("r").to_str().unwrap(),
+        "--export-markdown",
+        md.to_str().unwrap(),
+        "--set",
+        "sequences=100000",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("t.md"), "{}", stderr(&o));
+    assert!(!tmp.path().join("r").exists());
+    assert!(start.elapsed().as_secs() < 60);
+}
+
+#[test]
+fn list_completions_version_markdown_and_jobs() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--list",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("config 4  search.branches=8  (k = 8)"),
+        "{text}"
+    );
+    assert!(text.contains("    search.branches = 8") && text.contains("5 configurations"));
+    assert_eq!(
+        fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "--list decodes and writes nothing"
+    );
+
+    let o = lopa(&["completions", "bash"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("complete -F"),
+        "{}",
+        stdout(&o)
+    );
+    let o = lopa(&["--version"]);
+    assert!(stdout(&o).starts_with("lopa-sim 0."), "{}", stdout(&o));
+
+    let md = out.path().join("t.md");
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        out.path().join("r").to_str().unwrap(),
+        "--set",
+        "sequences=2",
+        "--jobs",
+        "1",
+        "--quiet",
+        "--export-markdown",
+        md.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "--quiet prints nothing");
+    let md = fs::read_to_string(md).unwrap();
+    assert_eq!(md.lines().count(), 7, "{md}");
+    assert!(
+        md.starts_with("| config | search.branches | TPF | TPF 95% CI |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn trace_config_chooses_the_right_panel_of_tfo_map() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "scenarios/paper-table1.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "sequences=2",
+        "--case",
+        "MATH/*",
+        "--set",
+        "output.trace_config=3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_rows(&out.path().join("trace.csv"));
+    let mut configs: Vec<&str> = rows.iter().map(|r| r["config"].as_str()).collect();
+    configs.dedup();
+    // Config 3 is MATH/hmm with LoPA; its own k = 0 decode, config 2, is the left panel.
+    assert_eq!(configs, ["2", "3"]);
+    let o = lopa(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        out.path().join("q").to_str().unwrap(),
+        "--set",
+        "output.trace_config=5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("output.trace_config"), "{}", stderr(&o));
+}
