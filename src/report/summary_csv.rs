@@ -131,11 +131,11 @@ mod tests {
         let ci: f64 = cells[7].parse().unwrap();
         assert!((ci - 2.5412409472349413).abs() < 1e-9, "{ci}");
         // So are the ends of the delta-method interval of tpf.
-        let (lo, hi): (f64, f64) = (cells[17].parse().unwrap(), cells[18].parse().unwrap());
+        let (lo, hi): (f64, f64) = (cells[19].parse().unwrap(), cells[20].parse().unwrap());
         let tpf: f64 = cells[5].parse().unwrap();
         assert!(lo < tpf && tpf < hi, "{lo} {tpf} {hi}");
         let mut without_ci = cells.clone();
-        without_ci.drain(17..19);
+        without_ci.drain(19..21);
         without_ci.remove(7);
         assert_eq!(
             without_ci.join(","),

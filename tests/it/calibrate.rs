@@ -76,7 +76,7 @@ fn calibration_refuses_what_it_cannot_do() {
         ),
         (
             &["--param", "decoder.fill_threshold", "--target", "speed=5"],
-            "unknown statistic `speed`; a target names a numeric column of summary.csv: tpf, tpf_steps",
+            "unknown statistic `speed`; a target names a numeric column of summary.csv: tpf, tpf_mean",
         ),
         (
             &[
