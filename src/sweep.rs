@@ -13,15 +13,15 @@ const CHUNK: usize = 1 << 14;
 
 /// A decode that failed inside a sweep.
 #[derive(Debug, thiserror::Error)]
-#[error("configuration {config}, sequence {seq}: {source}")]
+#[error("configuration {config}, sequence {seq}: {cause}")]
 pub struct SweepError {
     /// Configuration index.
     pub config: usize,
     /// Sequence index.
     pub seq: usize,
-    /// What went wrong.
-    #[source]
-    pub source: Stalled,
+    /// What went wrong. Part of the message, not a `#[source]`, so that an error chain
+    /// does not print it twice.
+    pub cause: Stalled,
 }
 
 /// Decodes every sequence of every setup, labelled by `labels` (one per setup).
@@ -61,11 +61,7 @@ pub fn run(
                 let (config, seq) = locate(task);
                 let decoded = setups[config]
                     .decode_binned(seq, ws)
-                    .map_err(|source| SweepError {
-                        config,
-                        seq,
-                        source,
-                    });
+                    .map_err(|cause| SweepError { config, seq, cause });
                 progress();
                 decoded
             })

@@ -41,6 +41,18 @@ pub struct Summary {
     /// Sum of tokens / (sum of rounds + sequences): the published Dream and LoPA-Dist
     /// code's count, whose step counter stands one past the last forward pass.
     pub tpf_steps: f64,
+    /// This configuration's TPF as a fraction of its paired oracle configuration's, on the
+    /// same sequences; `None` without a partner. Set by [`set_oracle_gaps`].
+    pub oracle_gap: Option<f64>,
+}
+
+/// Fills `oracle_gap` of every configuration that has a partner: `partners[i]` is the
+/// oracle configuration paired with configuration i.
+pub fn set_oracle_gaps(summaries: &mut [Summary], partners: &[Option<usize>]) {
+    let tpfs: Vec<f64> = summaries.iter().map(|s| s.tpf).collect();
+    for (s, p) in summaries.iter_mut().zip(partners) {
+        s.oracle_gap = p.map(|o| ratio(s.tpf, tpfs[o]));
+    }
 }
 
 /// Summarizes the decodes of one configuration.
@@ -67,6 +79,7 @@ pub fn summarize(runs: &ConfigRuns) -> Summary {
         plan_consistent_rate: true_share(recs, |q| q.plan_consistent),
         token_errors_per_1k: per_1k_tokens(recs, |q| q.token_errors),
         tpf_steps: ratio(tokens, rounds + recs.len() as f64),
+        oracle_gap: None,
     }
 }
 
@@ -215,6 +228,19 @@ mod tests {
         assert!(close(s.tpf_ci95, 2.484137711843753), "{}", s.tpf_ci95);
         // Pooled TPF differs from the mean: 9 tokens over 4 rounds.
         assert_eq!(s.tpf, 2.25);
+    }
+
+    #[test]
+    fn oracle_gap_is_tpf_over_the_partner_s() {
+        let mut s = vec![
+            summarize(&seqs(&[(4, 8)])),
+            summarize(&seqs(&[(2, 8)])),
+            summarize(&seqs(&[(8, 8)])),
+        ];
+        set_oracle_gaps(&mut s, &[Some(1), None, Some(1)]);
+        assert_eq!(s[0].oracle_gap, Some(0.5));
+        assert_eq!(s[1].oracle_gap, None);
+        assert_eq!(s[2].oracle_gap, Some(0.25));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::report::summary::Summary;
 
 /// The [`Summary`] columns after the label columns: the SPEC's, then the quality extras.
 /// A last `branches` column holds the effective k, which the figures put on their x axis.
-pub const SUMMARY_COLUMNS: [&str; 14] = [
+pub const SUMMARY_COLUMNS: [&str; 15] = [
     "sequences",
     "tpf",
     "tpf_mean",
@@ -22,9 +22,10 @@ pub const SUMMARY_COLUMNS: [&str; 14] = [
     "plan_consistent_rate",
     "token_errors_per_1k",
     "tpf_steps",
+    "oracle_gap",
 ];
 
-fn summary_cells(s: &Summary) -> [String; 14] {
+fn summary_cells(s: &Summary) -> [String; 15] {
     let opt = |x: Option<f64>| x.map(float_cell).unwrap_or_default();
     [
         s.sequences.to_string(),
@@ -41,6 +42,7 @@ fn summary_cells(s: &Summary) -> [String; 14] {
         opt(s.plan_consistent_rate),
         opt(s.token_errors_per_1k),
         float_cell(s.tpf_steps),
+        opt(s.oracle_gap),
     ]
 }
 
@@ -87,7 +89,7 @@ mod tests {
             "config,case,search.branches,decoder.fill_threshold,sequences,tpf,tpf_mean,\
              tpf_ci95,content_tpf,rounds_mean,lookahead_win_rate,invalid_per_1k,\
              branch_tokens_per_token,greedy_match_rate,log_likelihood_mean,\
-             plan_consistent_rate,token_errors_per_1k,tpf_steps,branches"
+             plan_consistent_rate,token_errors_per_1k,tpf_steps,oracle_gap,branches"
         );
         // The CI cell comes from statrs' t quantile, so it is checked numerically instead.
         let cells: Vec<&str> = lines[1].split(',').collect();
@@ -98,11 +100,11 @@ mod tests {
         assert_eq!(
             without_ci.join(","),
             "0,,2,0.8,2,1.7777777777777777,1.8,1.5555555555555556,4.5,\
-             0.3333333333333333,62.5,5.5,0.5,-5.893424593162161,,,1.4545454545454546,2"
+             0.3333333333333333,62.5,5.5,0.5,-5.893424593162161,,,1.4545454545454546,,2"
         );
         assert_eq!(
             lines[2],
-            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666,3.0,4"
+            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666,3.0,,4"
         );
     }
 
@@ -113,7 +115,7 @@ mod tests {
         let text = String::from_utf8(summary_csv(&runs, &sums).unwrap()).unwrap();
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,,0.0,0"
+            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,,0.0,,0"
         );
         assert!(!text.contains("NaN"));
     }

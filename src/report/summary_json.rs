@@ -116,7 +116,7 @@ mod tests {
             .keys()
             .map(|k| k.as_str())
             .collect();
-        assert_eq!(summary_keys.len(), 14);
+        assert_eq!(summary_keys.len(), 15);
         assert_eq!(summary_keys[..3], ["sequences", "tpf", "tpf_mean"]);
     }
 

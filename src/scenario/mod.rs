@@ -13,7 +13,7 @@ pub use load::{
     check_key, load, parse_set_key, parse_set_value, Case, Entry, Origin, Scenario, Swept,
 };
 pub use models::ModelSpec;
-pub use resolve::{value_cell, Config, DecoderSpec, Resolved};
+pub use resolve::{oracle_partners, value_cell, Config, DecoderSpec, Resolved};
 
 /// A scenario problem, already phrased for the user: file, line, key and what is valid.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
