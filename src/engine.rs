@@ -188,7 +188,9 @@ impl Setup {
 
     /// A bound on rounds that no progressing decode reaches.
     fn max_rounds(&self) -> u64 {
-        4 * self.gen_length as u64 + 16
+        self.knobs
+            .max_rounds
+            .unwrap_or(4 * self.gen_length as u64 + 16)
     }
 
     /// Decodes sequence `seq` in world 0, reporting each round to `observer`.
@@ -230,17 +232,32 @@ impl Setup {
             prompt: &prompt,
             gen_length: self.gen_length,
         };
-        let outcome = search::decode(
-            model,
-            self.decoder.as_ref(),
-            self.search,
-            &self.knobs,
-            self.confidence,
-            &sequence,
-            self.max_rounds(),
-            &mut ws.search,
-            &mut tally,
-        )?;
+        let outcome = match self.search {
+            Search::Oracle { .. } => search::decode_oracle(
+                model,
+                self.decoder.as_ref(),
+                self.search,
+                search::OracleLimits {
+                    budget_mb: self.knobs.state_budget_mb,
+                },
+                self.confidence,
+                &sequence,
+                self.max_rounds(),
+                &mut ws.search,
+                &mut tally,
+            )?,
+            _ => search::decode(
+                model,
+                self.decoder.as_ref(),
+                self.search,
+                &self.knobs,
+                self.confidence,
+                &sequence,
+                self.max_rounds(),
+                &mut ws.search,
+                &mut tally,
+            )?,
+        };
         let generated = outcome.branch.generated();
         let tokens = generated.len() as u64;
         let eos = model.eos_token();

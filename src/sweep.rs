@@ -13,7 +13,7 @@ const CHUNK: usize = 1 << 14;
 
 /// A decode that failed inside a sweep.
 #[derive(Debug, thiserror::Error)]
-#[error("configuration {config}, world {world}, sequence {seq}: {source}")]
+#[error("configuration {config}, world {world}, sequence {seq}: {cause}")]
 pub struct SweepError {
     /// Configuration index.
     pub config: usize,
@@ -21,9 +21,9 @@ pub struct SweepError {
     pub world: usize,
     /// Sequence index.
     pub seq: usize,
-    /// What went wrong.
-    #[source]
-    pub source: Stalled,
+    /// What went wrong. Part of the message, not a `#[source]`, so that an error chain
+    /// does not print it twice.
+    pub cause: Stalled,
 }
 
 /// Decodes every sequence of every setup, labelled by `labels` (one per setup).
@@ -67,11 +67,11 @@ pub fn run(
                 let (world, seq) = (i / setup.sequences, i % setup.sequences);
                 let decoded = setup
                     .decode_binned(world, seq, ws)
-                    .map_err(|source| SweepError {
+                    .map_err(|cause| SweepError {
                         config,
                         world,
                         seq,
-                        source,
+                        cause,
                     });
                 progress();
                 decoded

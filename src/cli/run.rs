@@ -109,10 +109,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     let total: usize = setups.iter().map(|s| s.decodes()).sum();
     let bar = Progress::new(total as u64, !opts.quiet && std::io::stderr().is_terminal());
     let labels: Vec<_> = resolved.iter().map(|r| r.label.clone()).collect();
-    let runs = sweep::run(&setups, &labels, &|| bar.tick())?;
+    let runs = sweep::run(&setups, &labels, &|| bar.tick())
+        .with_context(|| format!("scenario {}", opts.scenario.display()))?;
     bar.finish();
 
-    let summaries: Vec<_> = runs.iter().map(report::summarize).collect();
+    let mut summaries: Vec<_> = runs.iter().map(report::summarize).collect();
+    report::set_oracle_gaps(&mut summaries, &scenario::oracle_partners(&resolved));
     let resolved_json: Vec<_> = resolved
         .iter()
         .map(|r| serde_json::to_value(&r.doc))
@@ -142,7 +144,12 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         let seq = resolved[config].config.trace_seq;
         let (_, trace) = setups[config]
             .trace(seq, config, &mut ws)
-            .with_context(|| format!("tracing configuration {config}, sequence {seq}"))?;
+            .with_context(|| {
+                format!(
+                    "scenario {}: tracing configuration {config}, sequence {seq}",
+                    opts.scenario.display()
+                )
+            })?;
         traces.push(trace);
     }
     write("trace.csv", &report::trace_csv(&traces)?)?;

@@ -73,7 +73,13 @@ pub fn trace(opts: &TraceOptions) -> Result<String> {
     let setup = scenario.setups(&[chosen])?.remove(0);
     let (record, trace) = setup
         .trace(opts.seq, 0, &mut Workspace::default())
-        .with_context(|| format!("sequence {}", opts.seq))?;
+        .with_context(|| {
+            format!(
+                "scenario {}: configuration 0, sequence {}",
+                opts.scenario.display(),
+                opts.seq
+            )
+        })?;
     if let Some(path) = &opts.json {
         write_atomic(path, json_lines(&trace)?.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -18,7 +18,7 @@ pub mod trace_csv;
 pub use html::report_html;
 pub use rounds_csv::rounds_csv;
 pub use runs_csv::{float_cell, runs_csv, write_runs_csv};
-pub use summary::{summarize, Summary};
+pub use summary::{set_oracle_gaps, summarize, Summary};
 pub use summary_csv::summary_csv;
 pub use summary_json::summary_json;
 pub use table::{markdown, table};

@@ -59,6 +59,18 @@ pub struct Summary {
     /// world's sum of tokens / sum of rounds), how far one world strays from another.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tpf_world_sd: Option<f64>,
+    /// This configuration's TPF as a fraction of its paired oracle configuration's, on the
+    /// same sequences; `None` without a partner. Set by [`set_oracle_gaps`].
+    pub oracle_gap: Option<f64>,
+}
+
+/// Fills `oracle_gap` of every configuration that has a partner: `partners[i]` is the
+/// oracle configuration paired with configuration i.
+pub fn set_oracle_gaps(summaries: &mut [Summary], partners: &[Option<usize>]) {
+    let tpfs: Vec<f64> = summaries.iter().map(|s| s.tpf).collect();
+    for (s, p) in summaries.iter_mut().zip(partners) {
+        s.oracle_gap = p.map(|o| ratio(s.tpf, tpfs[o]));
+    }
 }
 
 /// Summarizes the decodes of one configuration.
@@ -96,6 +108,7 @@ pub fn summarize(runs: &ConfigRuns) -> Summary {
         tpf_world_lo: None,
         tpf_world_hi: None,
         tpf_world_sd: None,
+        oracle_gap: None,
     };
     if runs.world_count() > 1 {
         let totals: Vec<(f64, f64)> = runs
@@ -373,6 +386,19 @@ mod tests {
         same.worlds = 2;
         let s = summarize(&same);
         assert_eq!((s.tpf_world_lo, s.tpf_world_hi), (Some(2.0), Some(2.0)));
+    }
+
+    #[test]
+    fn oracle_gap_is_tpf_over_the_partner_s() {
+        let mut s = vec![
+            summarize(&seqs(&[(4, 8)])),
+            summarize(&seqs(&[(2, 8)])),
+            summarize(&seqs(&[(8, 8)])),
+        ];
+        set_oracle_gaps(&mut s, &[Some(1), None, Some(1)]);
+        assert_eq!(s[0].oracle_gap, Some(0.5));
+        assert_eq!(s[1].oracle_gap, None);
+        assert_eq!(s[2].oracle_gap, Some(0.25));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::report::summary::Summary;
 /// A last `branches` column holds the effective k, which the figures put on their x axis.
 /// `tpf_lo` and `tpf_hi` (the 95% interval of `tpf`) come after the extras, so the SPEC's
 /// columns keep their order.
-pub const SUMMARY_COLUMNS: [&str; 17] = [
+pub const SUMMARY_COLUMNS: [&str; 18] = [
     "sequences",
     "tpf",
     "tpf_mean",
@@ -27,13 +27,14 @@ pub const SUMMARY_COLUMNS: [&str; 17] = [
     "distinct2",
     "tpf_lo",
     "tpf_hi",
+    "oracle_gap",
 ];
 
 /// Columns added after [`SUMMARY_COLUMNS`] when any configuration has several worlds, so a
 /// scenario with `worlds = 1` writes exactly the file it writes without the key.
 pub const WORLD_COLUMNS: [&str; 3] = ["tpf_world_lo", "tpf_world_hi", "tpf_world_sd"];
 
-fn summary_cells(s: &Summary) -> [String; 17] {
+fn summary_cells(s: &Summary) -> [String; 18] {
     let opt = |x: Option<f64>| x.map(float_cell).unwrap_or_default();
     [
         s.sequences.to_string(),
@@ -53,6 +54,7 @@ fn summary_cells(s: &Summary) -> [String; 17] {
         opt(s.distinct2),
         float_cell(s.tpf_lo),
         float_cell(s.tpf_hi),
+        opt(s.oracle_gap),
     ]
 }
 
@@ -124,7 +126,7 @@ mod tests {
             "config,case,search.branches,decoder.fill_threshold,sequences,tpf,tpf_mean,\
              tpf_ci95,content_tpf,rounds_mean,lookahead_win_rate,invalid_per_1k,\
              branch_tokens_per_token,greedy_match_rate,log_likelihood_mean,\
-             plan_consistent_rate,token_errors_per_1k,tpf_steps,distinct2,tpf_lo,tpf_hi,branches"
+             plan_consistent_rate,token_errors_per_1k,tpf_steps,distinct2,tpf_lo,tpf_hi,oracle_gap,branches"
         );
         // The CI cell comes from statrs' t quantile, so it is checked numerically instead.
         let cells: Vec<&str> = lines[1].split(',').collect();
@@ -140,11 +142,11 @@ mod tests {
         assert_eq!(
             without_ci.join(","),
             "0,,2,0.8,2,1.7777777777777777,1.8,1.5555555555555556,4.5,\
-             0.3333333333333333,62.5,5.5,0.5,-5.893424593162161,,,1.4545454545454546,0.8,2"
+             0.3333333333333333,62.5,5.5,0.5,-5.893424593162161,,,1.4545454545454546,0.8,,2"
         );
         assert_eq!(
             lines[2],
-            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666,3.0,,4.0,4.0,4"
+            "1,long,4,1.0,1,4.0,4.0,0.0,4.0,3.0,1.0,,3.0,,,1.0,166.66666666666666,3.0,,4.0,4.0,,4"
         );
     }
 
@@ -155,7 +157,7 @@ mod tests {
         let text = String::from_utf8(summary_csv(&runs, &sums).unwrap()).unwrap();
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,,0.0,,0.0,0.0,0"
+            "0,0,0.0,0.0,0.0,0.0,0.0,0.0,,0.0,,,,,0.0,,0.0,0.0,,0"
         );
         assert!(!text.contains("NaN"));
     }

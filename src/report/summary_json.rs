@@ -121,7 +121,7 @@ mod tests {
             .keys()
             .map(|k| k.as_str())
             .collect();
-        assert_eq!(summary_keys.len(), 17);
+        assert_eq!(summary_keys.len(), 18);
         assert_eq!(summary_keys[..3], ["sequences", "tpf", "tpf_mean"]);
     }
 

@@ -54,6 +54,8 @@ pub enum SearchKind {
     None,
     /// Lookahead parallel decoding.
     Lopa,
+    /// The fewest rounds over LoPA's moves (SPEC 4.5).
+    Oracle,
 }
 
 /// A whole scenario file, or any part of one.
@@ -227,6 +229,14 @@ pub struct SearchDoc {
     pub force_base: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_budget_mb: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_rounds: Option<u64>,
 }
 
 /// `[output]`.
@@ -372,6 +382,10 @@ pub const KEYS: &[&str] = &[
     "search.alpha",
     "search.force_base",
     "search.extra_tokens",
+    "search.depth",
+    "search.width",
+    "search.state_budget_mb",
+    "search.max_rounds",
     "output.dir",
     "output.trace_seq",
     "system.hardware",

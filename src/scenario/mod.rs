@@ -15,7 +15,7 @@ pub use load::{
     check_key, load, parse_set_key, parse_set_value, Case, Entry, Origin, Scenario, Swept,
 };
 pub use models::ModelSpec;
-pub use resolve::{value_cell, Config, DecoderSpec, Resolved};
+pub use resolve::{oracle_partners, value_cell, Config, DecoderSpec, Resolved};
 pub use select::{case_matches, case_names, select_case_configs, select_cases, select_config};
 
 /// A scenario problem, already phrased for the user: file, line, key and what is valid.

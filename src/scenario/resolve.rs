@@ -319,6 +319,12 @@ impl Scenario {
         };
         let search_doc = doc.search.get_or_insert_with(Default::default);
         let mut knobs = Knobs::default();
+        if let Some(limit) = search_doc.max_rounds {
+            if limit == 0 {
+                return Err(err("search.max_rounds", "must be at least 1".into()));
+            }
+            knobs.max_rounds = Some(limit);
+        }
         let search = match *search_doc.kind.get_or_insert(SearchKind::None) {
             SearchKind::None => Search::None,
             SearchKind::Lopa => {
@@ -361,6 +367,36 @@ impl Scenario {
                     branches: branches as usize,
                 }
             }
+            SearchKind::Oracle => {
+                let depth = *search_doc.depth.get_or_insert(0);
+                let width = *search_doc.width.get_or_insert(1);
+                let branches = *search_doc.branches.get_or_insert(0);
+                let budget = *search_doc.state_budget_mb.get_or_insert(1024);
+                if depth > 1 << 10 {
+                    return Err(err(
+                        "search.depth",
+                        format!("must be at most 1024, got {depth}"),
+                    ));
+                }
+                if width == 0 || width > 1 << 20 {
+                    return Err(err(
+                        "search.width",
+                        format!("must be in 1..=1048576, got {width}"),
+                    ));
+                }
+                if branches > 4096 {
+                    return Err(err(
+                        "search.branches",
+                        format!("must be at most 4096, got {branches}"),
+                    ));
+                }
+                knobs.state_budget_mb = budget;
+                Search::Oracle {
+                    depth: depth as usize,
+                    width: width as usize,
+                    branches: branches as usize,
+                }
+            }
         };
 
         let attention = *model.attention.get_or_insert(Attention::Full);
@@ -385,6 +421,28 @@ impl Scenario {
                 Prompts::Sampled(len as usize)
             }
         };
+        if let Search::Oracle { depth: 0, .. } = search {
+            let prompt_len = match &prompts {
+                Prompts::Explicit(list) => list.iter().map(Vec::len).max().unwrap_or(1),
+                Prompts::Sampled(len) => *len,
+            };
+            let pipelined = matches!(decoder, DecoderSpec::D2f(_));
+            let (l, b) = (gen_length as usize, block);
+            let states = crate::search::state_estimate(l, b, pipelined);
+            let bytes =
+                u128::from(states) * u128::from(crate::search::state_bytes(prompt_len, l, b));
+            if bytes > u128::from(knobs.state_budget_mb) << 20 {
+                return Err(err(
+                    "search.kind",
+                    format!(
+                        "the exhaustive oracle (search.depth = 0) may meet up to {} states for gen_length = {l}, block_size = {b} (about {} MiB), over search.state_budget_mb = {}; shrink gen_length, raise the budget, or ask for a beam with search.depth > 0",
+                        if states == u64::MAX { "2^64".to_string() } else { states.to_string() },
+                        if bytes >> 20 > u128::from(u64::MAX) { "2^64".to_string() } else { (bytes >> 20).to_string() },
+                        knobs.state_budget_mb
+                    ),
+                ));
+            }
+        }
         let cache_budget_mb = *model.cache_budget_mb.get_or_insert(2048);
         let model_seed = model.seed.unwrap_or(seed);
         let worlds = *doc.worlds.get_or_insert(1);
@@ -471,4 +529,36 @@ fn insert_dotted(root: &mut Table, key: &str, value: Value) {
         }
         table = slot.as_table_mut().expect("just made a table");
     }
+}
+
+/// Pairs each `none` or `lopa` configuration with an oracle configuration on the same
+/// sequences: the first whose resolved keys equal its own outside `[search]` (the case
+/// name aside), preferring the exhaustive oracle (depth 0) over a beam. Oracle
+/// configurations themselves get no partner.
+pub fn oracle_partners(resolved: &[Resolved]) -> Vec<Option<usize>> {
+    let outside_search = |r: &Resolved| FileDoc {
+        search: None,
+        case: None,
+        ..r.doc.clone()
+    };
+    let oracles: Vec<(usize, FileDoc, bool)> = resolved
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r.config.search {
+            Search::Oracle { depth, .. } => Some((i, outside_search(r), depth == 0)),
+            _ => None,
+        })
+        .collect();
+    resolved
+        .iter()
+        .map(|r| {
+            if matches!(r.config.search, Search::Oracle { .. }) {
+                return None;
+            }
+            let me = outside_search(r);
+            let same = |o: &&(usize, FileDoc, bool)| o.1 == me;
+            let exact = oracles.iter().filter(same).find(|o| o.2);
+            exact.or_else(|| oracles.iter().find(same)).map(|o| o.0)
+        })
+        .collect()
 }

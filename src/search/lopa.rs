@@ -102,7 +102,7 @@ pub fn decode(
             return Ok(out);
         }
         if out.rounds >= max_rounds {
-            return Err(Stalled(max_rounds));
+            return Err(Stalled::RoundLimit(max_rounds));
         }
         out.rounds += 1;
         out.branch_evals += n_live as u64;

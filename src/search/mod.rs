@@ -2,8 +2,10 @@
 //! kept. `none` is LoPA with no lookahead branch, so both share one loop.
 
 mod lopa;
+mod oracle;
 
 pub use lopa::{decode, Workspace};
+pub use oracle::{decode_oracle, state_bytes, state_estimate, OracleLimits};
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,17 @@ pub enum Search {
     /// LoPA with `branches` lookahead branches per round.
     Lopa {
         /// k.
+        branches: usize,
+    },
+    /// The fewest rounds over LoPA's moves (SPEC 4.5): exhaustive when `depth` = 0, else a
+    /// beam of `width` states ranked by a `depth`-round greedy look-ahead, which always
+    /// keeps LoPA's own path with `branches` lookahead branches.
+    Oracle {
+        /// 0 for the exhaustive optimum.
+        depth: usize,
+        /// Beam width (ignored when depth is 0).
+        width: usize,
+        /// The k of the LoPA run whose path the beam keeps.
         branches: usize,
     },
 }
@@ -46,6 +59,11 @@ pub struct Knobs {
     pub force_base: bool,
     /// `search.extra_tokens` >= 1: lookahead branch j writes ranks j..j+extra_tokens-1.
     pub extra_tokens: usize,
+    /// `search.state_budget_mb`: the memory the oracle's stored states may take.
+    pub state_budget_mb: u64,
+    /// `search.max_rounds`: the round limit, past which a decode is an error (default
+    /// 4 L + 16, which no progressing decode reaches).
+    pub max_rounds: Option<u64>,
 }
 
 impl Default for Knobs {
@@ -56,6 +74,8 @@ impl Default for Knobs {
             alpha: 0.0,
             force_base: false,
             extra_tokens: 1,
+            state_budget_mb: 1024,
+            max_rounds: None,
         }
     }
 }
@@ -66,6 +86,7 @@ impl Search {
         match self {
             Search::None => 0,
             Search::Lopa { branches } => branches,
+            Search::Oracle { .. } => 0,
         }
     }
 }
@@ -130,5 +151,11 @@ impl RoundObserver for NoObserver {
 
 /// A decode that did not finish.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("the decode made no progress within {0} rounds")]
-pub struct Stalled(pub u64);
+pub enum Stalled {
+    /// The round limit was reached.
+    #[error("the decode made no progress within {0} rounds (its round limit)")]
+    RoundLimit(u64),
+    /// The oracle's search outgrew its memory budget.
+    #[error("{0}")]
+    StateBudget(String),
+}

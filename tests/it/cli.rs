@@ -171,8 +171,8 @@ fn bad_scenarios_fail_with_file_line_and_key() {
         ),
         (
             "branches = 2",
-            "branches = 2\nwidth = 3",
-            &["s.toml:17", "search.width"],
+            "branches = 2\nwidht = 3",
+            &["s.toml:17", "search.widht"],
         ),
         ("name = \"b\"", "name = \"b\"\nseed = [", &["s.toml"]),
     ];

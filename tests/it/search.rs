@@ -128,3 +128,104 @@ fn bad_search_values_name_the_key() {
         assert!(err.contains(key) && err.contains("got"), "{set}: {err}");
     }
 }
+
+#[test]
+fn a_decode_past_its_round_limit_names_scenario_configuration_and_sequence() {
+    for sets in [
+        vec!["search.max_rounds=2"],
+        vec!["search.max_rounds=2", "decoder.kind=\"factor\""],
+        vec![
+            "search.max_rounds=1",
+            "search.kind=\"oracle\"",
+            "gen_length=16",
+            "sweep={}",
+        ],
+        vec![
+            "search.max_rounds=1",
+            "search.kind=\"oracle\"",
+            "search.depth=1",
+            "sweep={}",
+        ],
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "run",
+            "tests/golden/d2f-lopa.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+            "-q",
+        ];
+        for s in &sets {
+            args.extend(["--set", s]);
+        }
+        let o = lopa(&args);
+        assert_eq!(o.status.code(), Some(2), "{sets:?}");
+        let err = stderr(&o);
+        for part in [
+            "d2f-lopa.toml",
+            "configuration 0",
+            "sequence 0",
+            "round limit",
+        ] {
+            assert!(err.contains(part), "{sets:?}: {err}");
+        }
+        assert_eq!(err.matches("round limit").count(), 1, "said once: {err}");
+    }
+}
+
+#[test]
+fn the_oracle_refuses_before_searching_when_its_states_would_not_fit() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "tests/golden/d2f-lopa.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "search.kind=oracle",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("search.kind") && err.contains("search.state_budget_mb"),
+        "{err}"
+    );
+    assert!(!out.path().join("runs.csv").exists(), "nothing decoded");
+}
+
+#[test]
+fn oracle_rows_never_need_more_rounds_than_lopa() {
+    let sets = ["gen_length=16", "sweep={}"];
+    let (_, oracle) = run(
+        "tests/golden/d2f-lopa.toml",
+        &[sets[0], sets[1], "search.kind=oracle"],
+    );
+    let (_, beam) = run(
+        "tests/golden/d2f-lopa.toml",
+        &[
+            sets[0],
+            sets[1],
+            "search.kind=oracle",
+            "search.depth=2",
+            "search.width=2",
+            "search.branches=4",
+        ],
+    );
+    for k in ["0", "1", "4"] {
+        let (_, lopa_rows) = run(
+            "tests/golden/d2f-lopa.toml",
+            &[sets[0], sets[1], &format!("search.branches={k}")],
+        );
+        for ((o, l), b) in oracle.iter().zip(&lopa_rows).zip(&beam) {
+            let r = |row: &std::collections::HashMap<String, String>| -> u64 {
+                row["rounds"].parse().unwrap()
+            };
+            assert!(r(o) <= r(l), "k = {k}");
+            assert!(r(o) <= r(b));
+            if k == "4" {
+                assert!(r(b) <= r(l), "the beam keeps LoPA's path");
+            }
+        }
+    }
+}
