@@ -10,6 +10,9 @@ use lopa_sim::cli;
 #[derive(Parser)]
 #[command(name = "lopa-sim", version, about)]
 struct Args {
+    /// Refuse a run whose estimated peak memory exceeds this (bytes, or 512M, 4G, ...).
+    #[arg(long, global = true, default_value = "4G", value_parser = lopa_sim::budget::parse_bytes)]
+    memory_budget: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +79,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    lopa_sim::budget::set_limit(args.memory_budget);
+    cli::interrupt::install();
     let result = match args.command {
         Command::Run {
             scenario,

@@ -40,6 +40,11 @@ pub struct RunOutput {
 pub fn prepare(path: &Path, sets: &[String]) -> Result<(Scenario, Vec<Resolved>)> {
     let scenario = scenario::load(path, sets)?;
     let resolved = scenario.configurations()?;
+    crate::budget::check(
+        &resolved,
+        rayon::current_num_threads(),
+        crate::budget::limit(),
+    )?;
     Ok((scenario, resolved))
 }
 
@@ -55,6 +60,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     };
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create results folder {}", dir.display()))?;
+    super::interrupt::watch(&dir);
 
     let total: usize = setups.iter().map(|s| s.sequences).sum();
     let bar = Progress::new(total as u64, !opts.quiet && std::io::stderr().is_terminal());
