@@ -4,5 +4,6 @@ mod calibrate;
 mod cli;
 mod figures;
 mod golden;
+mod malformed;
 mod properties;
 mod util;
