@@ -4,6 +4,7 @@ mod calibrate;
 mod cli;
 mod figures;
 mod golden;
+mod invariants;
 mod malformed;
 mod properties;
 mod util;
