@@ -6,5 +6,6 @@ mod figures;
 mod golden;
 mod invariants;
 mod malformed;
+mod numerics;
 mod properties;
 mod util;
