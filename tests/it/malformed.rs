@@ -447,3 +447,24 @@ fn commands_refuse_malformed_inputs_briefly() {
         );
     }
 }
+
+/// Six swept keys of 100 values each expand to 10^12 configurations: refused at once
+/// (it used to spin in the expansion, and the count could overflow).
+#[test]
+fn a_sweep_too_large_to_expand_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    let ints: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    let floats: Vec<String> = (0..100)
+        .map(|i| format!("{}", f64::from(i) / 100.0))
+        .collect();
+    let (ints, floats) = (ints.join(","), floats.join(","));
+    let sweep = format!(
+        "\"search.branches\" = [{ints}]\nseed = [{ints}]\n\"decoder.fill_threshold\" = [{floats}]\n\"decoder.add_threshold\" = [{floats}]\n\"decoder.activate_threshold\" = [{floats}]\n\"model.peakedness\" = [{floats}]\n"
+    );
+    let text = BASE.replace("\"search.branches\" = [0, 2]\n", &sweep);
+    fs::write(&path, text).unwrap();
+    let m = pipeline(&path, &[]).expect("refused");
+    assert!(m.contains("more than 100000 configurations"), "{m}");
+    assert_named(&m, &path);
+}
