@@ -1,8 +1,8 @@
 //! The fuzz targets' bodies. Each takes the fuzzer's bytes, writes them where `lopa-sim`
 //! reads its inputs, and drives the library the way the binary does. Every input must end in
 //! `Ok` or a typed error whose message names the file or the `--set` argument; a panic, an
-//! abort or a hang is a finding. Helpers are plain functions so a regression test can replay
-//! a minimised input with `cargo test` on stable (see `tests/it/malformed.rs`).
+//! abort or a hang is a finding. A finding, once fixed, is kept as a stable regression test
+//! in `tests/it/malformed.rs`, which mirrors `pipeline` below.
 
 use std::path::Path;
 

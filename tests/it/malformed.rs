@@ -376,6 +376,11 @@ fn commands_refuse_malformed_inputs_briefly() {
             vec!["run", &ok, "--memory-budget", "lots"],
             "--memory-budget",
         ),
+        // 10^8 records would take ~10 GiB: refused under the default 4 GiB before allocating.
+        (
+            vec!["run", &ok, "--out", &out, "--set", "sequences=100000000"],
+            "memory budget of 4.0 GiB",
+        ),
         (vec!["trace", &bad], "bad.toml"),
         (vec!["trace", &ok, "--seq=-1"], "--seq"),
         (
@@ -467,4 +472,44 @@ fn a_sweep_too_large_to_expand_is_refused() {
     let m = pipeline(&path, &[]).expect("refused");
     assert!(m.contains("more than 100000 configurations"), "{m}");
     assert_named(&m, &path);
+}
+
+/// Ctrl-C: exit status 130, a message that says so, and no temporary file left behind.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_exits_130_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s.toml");
+    fs::write(&s, BASE.replace("sequences = 2", "sequences = 10000000")).unwrap();
+    let out = dir.path().join("out");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lopa-sim"))
+        .args([
+            "run",
+            s.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The folder appears after the handler is installed and before decoding starts.
+    while !out.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    let left: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
