@@ -513,3 +513,28 @@ fn an_interrupted_run_exits_130_and_says_so() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A megabyte on one line (deep nesting, one huge CSV field) gives a short error: the
+/// parsers quote the offending line, which is cut.
+#[test]
+fn a_huge_line_gives_a_short_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    let deep = format!("name = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    fs::write(&path, deep).unwrap();
+    let m = pipeline(&path, &[]).expect("refused");
+    assert_named(&m, &path);
+    let text = BASE.replace(
+        "vocab_size = 6\neos_token = 0\neos_hazard = 0.05\nprompt_length = 2\n",
+        "transitions = \"t.csv\"\nprompts = [[1]]\n",
+    );
+    fs::write(&path, text).unwrap();
+    fs::write(
+        dir.path().join("t.csv"),
+        format!("1,{}\n", "x".repeat(1 << 20)),
+    )
+    .unwrap();
+    let m = pipeline(&path, &[]).expect("refused");
+    assert!(m.contains("t.csv:1: entry 2 `xxx"), "{m}");
+    assert_named(&m, &path);
+}
