@@ -127,7 +127,11 @@ pub fn csv(data: &[u8]) {
     };
     let dir = tempfile::tempdir().expect("temp folder");
     let head = "name = \"fuzz\"\nseed = 1\nsequences = 1\ngen_length = 8\n\n[decoder]\nkind = \"d2f\"\nblock_size = 4\n\n[search]\nkind = \"lopa\"\nbranches = 2\n\n[model]\nprompts = [[1]]\n";
-    let eos = if pick & 0x80 != 0 { "eos_token = 0\n" } else { "" };
+    let eos = if pick & 0x80 != 0 {
+        "eos_token = 0\n"
+    } else {
+        ""
+    };
     let model = match (pick & 0x7f) % 3 {
         0 => {
             put(dir.path(), "t.csv", split(rest, 1)[0]);

@@ -8,4 +8,5 @@ mod invariants;
 mod malformed;
 mod numerics;
 mod properties;
+mod refusals;
 mod util;
