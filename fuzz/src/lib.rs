@@ -53,7 +53,8 @@ pub fn pipeline(path: &Path, sets: &[String]) {
 /// Decodes sequence 0 when that is cheap, and checks the record.
 pub fn decode_small(setup: &Setup) {
     let v = setup.model.vocab_size();
-    if setup.gen_length > 256 || v > 512 || setup.gen_length * v > 1 << 15 {
+    // Small enough to stay well under the timeout with the sanitizer on a busy machine.
+    if setup.gen_length > 64 || v > 64 {
         return;
     }
     if let lopa_sim::engine::Prompts::Sampled(len) = setup.prompts {
