@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod calibrate;
 pub mod cli;
 pub mod decoder;

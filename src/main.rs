@@ -10,6 +10,9 @@ use lopa_sim::cli;
 #[derive(Parser)]
 #[command(name = "lopa-sim", version = env!("LOPA_SIM_VERSION"), about)]
 struct Args {
+    /// Refuse a run whose estimated peak memory exceeds this (bytes, or 512M, 4G, ...).
+    #[arg(long, global = true, default_value = "4G", value_parser = lopa_sim::budget::parse_bytes)]
+    memory_budget: u64,
     #[command(subcommand)]
     command: Command,
     /// Print nothing but errors.
@@ -134,6 +137,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    lopa_sim::budget::set_limit(args.memory_budget);
+    cli::interrupt::install();
     let result = match args.command {
         Command::Run {
             scenario,

@@ -40,12 +40,33 @@ fn cell<T: std::str::FromStr>(
     let raw = row
         .get(column)
         .ok_or_else(|| anyhow!("{}: no column `{column}`", path.display()))?;
-    raw.parse().map_err(|_| {
+    let value = raw.parse().map_err(|_| {
         anyhow!(
             "{}:{line}: column `{column}`: `{raw}` is not valid",
             path.display()
         )
-    })
+    })?;
+    // A damaged number (NaN, inf, 1e308) would pass parsing and hang or blank a figure.
+    if let Ok(x) = raw.parse::<f64>() {
+        let (lo, hi) = plausible(column);
+        if !(lo..=hi).contains(&x) {
+            bail!(
+                "{}:{line}: column `{column}`: `{raw}` is outside [{lo}, {hi}], the values a run writes",
+                path.display()
+            );
+        }
+    }
+    Ok(value)
+}
+
+/// The range a run writes in each numeric column (TPF <= L <= 2^16).
+fn plausible(column: &str) -> (f64, f64) {
+    match column {
+        "tpf" | "tpf_mean" => (1.0, 65536.0),
+        "invalid_per_1k" => (0.0, 1000.0),
+        "greedy_match_rate" | "progress_lo" | "progress_hi" => (0.0, 1.0),
+        _ => (0.0, 1e12),
+    }
 }
 
 fn optional(
@@ -90,7 +111,10 @@ pub fn load(dir: &Path) -> Result<PlotData> {
     let Some(end) = headers.iter().position(|h| h == "sequences") else {
         bail!("{}: no `sequences` column", path.display());
     };
-    let swept_keys: Vec<&String> = headers[1..end].iter().filter(|h| *h != "case").collect();
+    let swept_keys: Vec<&String> = headers[1.min(end)..end]
+        .iter()
+        .filter(|h| *h != "case")
+        .collect();
     let mut configs = Vec::new();
     for (line, row) in rows(&path)? {
         let p = &path;

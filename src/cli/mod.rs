@@ -1,6 +1,7 @@
 //! The commands behind the binary: everything that touches files and the terminal.
 //! `main.rs` only parses arguments into these options and reports errors.
 
+pub mod interrupt;
 mod list;
 mod outputs;
 mod progress;

@@ -60,6 +60,11 @@ pub fn prepare_cases(
     let mut scenario = scenario::load(path, sets)?;
     scenario::select_cases(&mut scenario, cases)?;
     let resolved = scenario.configurations()?;
+    crate::budget::check(
+        &resolved,
+        rayon::current_num_threads(),
+        crate::budget::limit(),
+    )?;
     Ok((scenario, resolved))
 }
 
@@ -105,6 +110,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
             dir.display()
         );
     }
+    super::interrupt::watch(&dir);
 
     let total: usize = setups.iter().map(|s| s.decodes()).sum();
     let bar = Progress::new(total as u64, !opts.quiet && std::io::stderr().is_terminal());

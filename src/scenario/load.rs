@@ -95,7 +95,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     if let Err(e) = toml::from_str::<FileDoc>(&text) {
         let at = e.span().map(|s| s.start);
         let leaf = at.and_then(|o| spans.key_at(o));
-        let message = e.to_string();
+        let message = shorten(&e.to_string());
         return Err(ScenarioError(match (at, leaf) {
             (Some(o), Some(l)) => format!(
                 "{}:{}: key `{}`: {}",
@@ -161,6 +161,19 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     }
     check_set_not_swept(&scenario)?;
     Ok(scenario)
+}
+
+/// The parser's message with each line cut to 160 characters: it quotes the offending
+/// line, which in a damaged file can be megabytes long.
+fn shorten(message: &str) -> String {
+    message
+        .lines()
+        .map(|l| match l.char_indices().nth(160) {
+            Some((cut, _)) => format!("{}...", &l[..cut]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Dotted leaves of a table; arrays and scalars are leaves.

@@ -26,8 +26,13 @@ pub fn read_stochastic(path: &Path, cols: Option<usize>) -> Result<Array2<f64>, 
         let mut row = Vec::with_capacity(record.len());
         for (col, field) in record.iter().enumerate() {
             let x: f64 = field.parse().map_err(|_| {
+                // A damaged file can hold a megabyte in one field: quote its start only.
+                let quoted = match field.char_indices().nth(40) {
+                    Some((cut, _)) => format!("{}...", &field[..cut]),
+                    None => field.to_string(),
+                };
                 format!(
-                    "{shown}:{line}: entry {} `{field}` is not a number",
+                    "{shown}:{line}: entry {} `{quoted}` is not a number",
                     col + 1
                 )
             })?;

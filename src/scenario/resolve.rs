@@ -19,6 +19,9 @@ use crate::state::{Attention, ConfidenceKind, Token};
 /// Longest generation a scenario may ask for.
 const MAX_GEN_LENGTH: u64 = 1 << 16;
 
+/// Most configurations a scenario may expand to: each is resolved and held up front.
+const MAX_CONFIGURATIONS: usize = 100_000;
+
 /// Most sequences per configuration: every record is kept until the files are written.
 const MAX_SEQUENCES: u64 = 100_000_000;
 
@@ -109,7 +112,18 @@ impl Scenario {
         } else {
             (0..self.cases.len()).map(Some).collect()
         };
-        let combos: usize = self.sweep.values().map(|s| s.values.len()).product();
+        let combos = self
+            .sweep
+            .values()
+            .try_fold(cases.len(), |n, s| n.checked_mul(s.values.len()))
+            .filter(|&n| n <= MAX_CONFIGURATIONS)
+            .ok_or_else(|| {
+                ScenarioError(format!(
+                    "{}: the cases and sweep expand to more than {MAX_CONFIGURATIONS} configurations; split the scenario or sweep fewer values",
+                    self.path.display()
+                ))
+            })?
+            / cases.len();
         let mut out = Vec::new();
         for case in cases {
             let mut flat = self.base.clone();
