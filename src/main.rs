@@ -35,28 +35,48 @@ enum Command {
         /// The results folder a run wrote.
         dir: PathBuf,
     },
-    /// Adjust one numeric key until the scenario's TPF hits a target; write the result.
+    /// Adjust numeric keys until the scenario's statistics hit their targets; write the result.
     Calibrate {
-        /// The scenario TOML file (one configuration after --set).
+        /// The scenario TOML file.
         scenario: PathBuf,
-        /// The dotted key to adjust, e.g. model.deterministic_share.
-        #[arg(long)]
-        param: String,
-        /// The TPF to reach, as tpf=X.
-        #[arg(long, required_unless_present = "target_table")]
-        target: Option<String>,
+        /// A dotted key to adjust, e.g. model.deterministic_share (repeat for several knobs).
+        #[arg(long = "param", value_name = "KEY", required = true)]
+        params: Vec<String>,
+        /// A statistic to reach: STAT=X for a one-configuration scenario, CASE:STAT=X for a
+        /// case (repeatable), e.g. tpf_steps=3.1.
+        #[arg(
+            long = "target",
+            value_name = "[CASE:]STAT=X",
+            required_unless_present = "target_table"
+        )]
+        targets: Vec<String>,
         /// Fit to TPFs measured at several decoder.fill_threshold values: "TAU:TPF,TAU:TPF,...".
-        #[arg(long, conflicts_with = "target")]
+        #[arg(long, conflicts_with = "targets")]
         target_table: Option<String>,
-        /// Search bounds LO,HI (default 0,1 for thresholds and shares).
-        #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
-        range: Option<String>,
-        /// Where to write the calibrated scenario.
+        /// Search bounds LO,HI, one per --param in order (default 0,1 for thresholds and shares).
+        #[arg(long = "range", value_name = "LO,HI", allow_hyphen_values = true)]
+        ranges: Vec<String>,
+        /// Where to write the calibrated scenario (its name gains "-calibrated").
         #[arg(long)]
         write: PathBuf,
         /// Override a key before calibrating.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Only these cases (exact names or globs; repeatable).
+        #[arg(long = "case", value_name = "NAME")]
+        cases: Vec<String>,
+        /// Only this configuration (the config column of summary.csv).
+        #[arg(long, value_name = "N")]
+        config: Option<usize>,
+        /// Share of each target to come within: 0.02 or 2% (default 2%).
+        #[arg(long)]
+        tolerance: Option<String>,
+        /// Write the closest values even when the fit misses the tolerance.
+        #[arg(long)]
+        accept_closest: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Decode one sequence of a one-configuration scenario and print one line per round.
     Trace {
@@ -91,13 +111,31 @@ fn main() -> ExitCode {
         .map(|_| ()),
         Command::Calibrate {
             scenario,
-            param,
-            target,
+            params,
+            targets,
             target_table,
-            range,
+            ranges,
             write,
             sets,
-        } => calibrate(scenario, param, target, target_table, range, write, sets),
+            cases,
+            config,
+            tolerance,
+            accept_closest,
+            quiet,
+        } => calibrate_options(
+            scenario,
+            params,
+            targets,
+            target_table,
+            ranges,
+            write,
+            sets,
+            cases,
+            config,
+            tolerance,
+            accept_closest,
+        )
+        .and_then(|opts| lopa_sim::calibrate::command(&opts, quiet)),
         Command::Plot { dir } => lopa_sim::results::render(&dir).map(|written| {
             for path in written {
                 println!("{}", path.display());
@@ -125,43 +163,42 @@ fn main() -> ExitCode {
     }
 }
 
-fn calibrate(
+#[allow(clippy::too_many_arguments)]
+fn calibrate_options(
     scenario: PathBuf,
-    param: String,
-    target: Option<String>,
+    params: Vec<String>,
+    targets: Vec<String>,
     table: Option<String>,
-    range: Option<String>,
+    ranges: Vec<String>,
     write: PathBuf,
     sets: Vec<String>,
-) -> anyhow::Result<()> {
+    cases: Vec<String>,
+    config: Option<usize>,
+    tolerance: Option<String>,
+    accept_closest: bool,
+) -> anyhow::Result<lopa_sim::calibrate::CalibrateOptions> {
     use lopa_sim::calibrate as cal;
-    let opts = cal::CalibrateOptions {
-        target: target.as_deref().map(cal::parse_target).transpose()?,
+    Ok(cal::CalibrateOptions {
+        targets: targets
+            .iter()
+            .map(|t| cal::parse_target(t))
+            .collect::<anyhow::Result<_>>()?,
         table: table
             .as_deref()
             .map(cal::parse_table)
             .transpose()?
             .unwrap_or_default(),
-        range: range.as_deref().map(cal::parse_range).transpose()?,
+        ranges: ranges
+            .iter()
+            .map(|r| cal::parse_range(r))
+            .collect::<anyhow::Result<_>>()?,
+        tolerance: tolerance.as_deref().map(cal::parse_tolerance).transpose()?,
         scenario,
-        param,
+        params,
         write,
         sets,
-    };
-    println!("calibrating {} on {}", opts.param, opts.scenario.display());
-    let result = cal::calibrate(&opts, &mut |line| println!("{line}"))?;
-    let what = if opts.table.is_empty() {
-        "TPF"
-    } else {
-        "RMS TPF error"
-    };
-    println!(
-        "{} = {} ({what} {:.4}, {} evaluations)",
-        opts.param,
-        lopa_sim::report::float_cell(result.value),
-        result.achieved,
-        result.evaluations.len()
-    );
-    println!("wrote {}", opts.write.display());
-    Ok(())
+        cases,
+        config,
+        accept_closest,
+    })
 }

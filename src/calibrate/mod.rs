@@ -1,42 +1,65 @@
-//! `lopa-sim calibrate`: tie a scenario to a measured TPF by adjusting one numeric key.
+//! `lopa-sim calibrate`: tie a scenario to measured numbers by adjusting numeric keys.
 //!
-//! Against a single target it brackets and bisects; against a table of TPFs measured at
-//! several `decoder.fill_threshold` values it fits the key by least squares. Every
-//! evaluation decodes the whole configuration, so the search is deterministic.
+//! One knob against one target brackets and bisects; one knob against a table of TPFs
+//! measured at several `decoder.fill_threshold` values is fitted by least squares; several
+//! knobs or several targets are fitted by least squares in the log of each statistic
+//! ([`least`]). Every evaluation decodes the same sequences, so the search is deterministic.
+//! A search that ends outside its tolerance writes nothing unless asked to.
 
+mod command;
+mod eval;
+mod least;
+mod parse;
 mod search;
+mod target;
 mod write;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use toml::Value;
 
-use crate::cli::prepare;
-use crate::report::{float_cell, summarize};
+use crate::report::float_cell;
 use crate::scenario::check_key;
-use crate::sweep;
 
-pub use search::{bisect, fit_table, Evaluation};
-pub use write::write_scenario;
+pub use command::command;
+pub use eval::{Evaluator, Knob};
+pub use least::{least_squares, log_error, within, Fit, AIM};
+pub use parse::{parse_range, parse_table, parse_tolerance};
+pub use search::{bisect, fit_table, Aim, Evaluation};
+pub use target::{parse_target, statistic, statistic_names, tpf_steps, Target};
+pub use write::{check_writable, write_scenario, NAME_SUFFIX};
+
+/// The share of each target a fit must come within, unless `--tolerance` says otherwise.
+pub const DEFAULT_TOLERANCE: f64 = 0.02;
 
 /// Options of `lopa-sim calibrate`.
 #[derive(Clone, Debug, Default)]
 pub struct CalibrateOptions {
     /// The scenario file.
     pub scenario: PathBuf,
-    /// The dotted key to adjust.
-    pub param: String,
-    /// The TPF to hit.
-    pub target: Option<f64>,
+    /// The dotted keys to adjust, in the order of `ranges`.
+    pub params: Vec<String>,
+    /// The statistics to reach.
+    pub targets: Vec<Target>,
     /// (tau, TPF) pairs to fit by least squares over `decoder.fill_threshold`.
     pub table: Vec<(f64, f64)>,
-    /// Search bounds.
-    pub range: Option<(f64, f64)>,
+    /// Search bounds, one per param in order; a missing one defaults to [0, 1] for keys that
+    /// live there.
+    pub ranges: Vec<(f64, f64)>,
     /// Where the calibrated scenario goes.
     pub write: PathBuf,
     /// `KEY=VALUE` overrides.
     pub sets: Vec<String>,
+    /// `--case` names or globs: the configurations the targets may name.
+    pub cases: Vec<String>,
+    /// `--config N`: the one configuration the targets may name.
+    pub config: Option<usize>,
+    /// The share of each target to come within (default [`DEFAULT_TOLERANCE`]; a table fit
+    /// checks its rows only when this is given).
+    pub tolerance: Option<f64>,
+    /// Write the closest setting even when it misses the tolerance.
+    pub accept_closest: bool,
 }
 
 /// What a calibration found.
@@ -44,10 +67,68 @@ pub struct CalibrateOptions {
 pub struct Calibration {
     /// The value of the key.
     pub value: f64,
-    /// The TPF (or, for a table, the root-mean-square TPF error) it gives.
+    /// The statistic (or, for a table, the root-mean-square TPF error) it gives.
     pub achieved: f64,
     /// Every evaluation, in order.
     pub evaluations: Vec<Evaluation>,
+}
+
+/// How the values were found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// One knob, one target: bracket and bisection.
+    Bisection,
+    /// One knob, a table over `decoder.fill_threshold`: least squares in TPF.
+    Table,
+    /// Several knobs or targets: least squares in log statistic.
+    LeastSquares,
+}
+
+/// One target and what the chosen values reach.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetFit {
+    /// `CASE:STAT`, `STAT`, or for a table row `tpf at fill_threshold = TAU`.
+    pub name: String,
+    /// The value aimed at.
+    pub target: f64,
+    /// The value reached.
+    pub reached: f64,
+}
+
+impl TargetFit {
+    /// reached / target - 1.
+    pub fn gap(&self) -> f64 {
+        if self.target != 0.0 {
+            self.reached / self.target - 1.0
+        } else {
+            self.reached
+        }
+    }
+}
+
+/// The result of a calibration, reached or not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The adjusted keys.
+    pub knobs: Vec<Knob>,
+    /// The best value of each.
+    pub values: Vec<f64>,
+    /// Every target there.
+    pub fits: Vec<TargetFit>,
+    /// RMS of the log errors (for a table: the RMS TPF error).
+    pub residual: f64,
+    /// The search used.
+    pub method: Method,
+    /// The tolerance checked, if any.
+    pub tolerance: Option<f64>,
+    /// Whether every target is within the tolerance.
+    pub within: bool,
+    /// Distinct settings decoded.
+    pub evaluations: usize,
+    /// The lowest and highest statistic seen, for a one-knob, one-target search.
+    pub seen: Option<(f64, f64)>,
+    /// Whether the scenario was written.
+    pub written: bool,
 }
 
 /// Keys that live in [0, 1], whose range may be left out.
@@ -85,127 +166,243 @@ fn cell(x: f64, integer: bool) -> String {
     }
 }
 
-/// Summary TPF of the scenario's one configuration with `extra` overrides.
-pub fn tpf_with(scenario: &Path, sets: &[String], extra: &[String]) -> Result<f64> {
-    let all: Vec<String> = sets.iter().chain(extra).cloned().collect();
-    let (s, resolved) = prepare(scenario, &all)?;
-    if resolved.len() != 1 {
+/// The knobs of `opts`, with their ranges and kinds checked.
+fn knobs(opts: &CalibrateOptions) -> Result<Vec<Knob>> {
+    if opts.params.is_empty() {
+        bail!("give at least one --param KEY to adjust");
+    }
+    if opts.ranges.len() > opts.params.len() {
         bail!(
-            "{}: calibrate needs exactly one configuration, but this scenario has {} \
-             (swept keys: [{}], cases: {}). Pick one with --set, e.g. --set 'sweep={{}}'",
-            scenario.display(),
-            resolved.len(),
-            s.sweep.keys().cloned().collect::<Vec<_>>().join(", "),
-            s.cases.len()
+            "{} --range given for {} --param; give one --range per --param, in the same order",
+            opts.ranges.len(),
+            opts.params.len()
         );
     }
-    let setups = s.setups(&resolved)?;
-    let labels = [resolved[0].label.clone()];
-    let runs = sweep::run(&setups, &labels, &|| ())?;
-    Ok(summarize(&runs[0]).tpf)
-}
-
-/// Runs a calibration, reporting each evaluation to `progress`, and writes the scenario.
-pub fn calibrate(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<Calibration> {
-    let key = opts.param.as_str();
-    let integer = integer_key(key)?;
-    let (lo, hi) = match opts.range {
-        Some(r) => r,
-        None if unit_interval(key) => (0.0, 1.0),
-        None => bail!("--param {key}: this key has no natural bounds; give --range LO,HI"),
-    };
-    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-        bail!("--range {lo},{hi}: needs finite LO < HI");
-    }
-    // Fail early, with the scenario's own message, if it cannot run at all.
-    let first = tpf_with(
-        &opts.scenario,
-        &opts.sets,
-        &[format!("{key}={}", cell(lo, integer))],
-    )
-    .with_context(|| format!("evaluating {key} = {}", cell(lo, integer)))?;
-    let mut eval = |x: f64, extra: &[String]| -> Result<f64> {
-        let mut sets = vec![format!("{key}={}", cell(x, integer))];
-        sets.extend_from_slice(extra);
-        tpf_with(&opts.scenario, &opts.sets, &sets)
-    };
-    let result = if opts.table.is_empty() {
-        let Some(target) = opts.target else {
-            bail!("give --target tpf=X or --target-table \"TAU:TPF,...\"");
-        };
-        if !(target.is_finite() && target > 0.0) {
-            bail!("--target tpf={target}: needs a positive TPF");
+    let mut knobs: Vec<Knob> = Vec::with_capacity(opts.params.len());
+    for (i, key) in opts.params.iter().enumerate() {
+        if knobs.iter().any(|k| &k.key == key) {
+            bail!("--param {key} is given twice");
         }
-        bisect(
+        let integer = integer_key(key)?;
+        let (lo, hi) = match opts.ranges.get(i) {
+            Some(&r) => r,
+            None if unit_interval(key) => (0.0, 1.0),
+            None if opts.params.len() == 1 => {
+                bail!("--param {key}: this key has no natural bounds; give --range LO,HI")
+            }
+            None => bail!(
+                "--param {key}: this key has no natural bounds; give --range LO,HI for it \
+                 (the {}. --range belongs to the {}. --param)",
+                i + 1,
+                i + 1
+            ),
+        };
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            bail!("--range {lo},{hi}: needs finite LO < HI");
+        }
+        knobs.push(Knob {
+            key: key.clone(),
             lo,
             hi,
             integer,
-            target,
-            first,
-            &mut |x| eval(x, &[]),
-            progress,
-        )?
-    } else {
-        fit_table(lo, hi, integer, &opts.table, &mut eval, progress)?
-    };
-    let value = toml::Value::from(result.value);
-    let value = if integer {
-        Value::Integer(result.value.round() as i64)
-    } else {
-        value
-    };
-    write_scenario(&opts.scenario, &opts.write, &opts.sets, key, &value)?;
-    Ok(result)
-}
-
-/// Parses `--target tpf=X`.
-pub fn parse_target(raw: &str) -> Result<f64> {
-    let value = raw
-        .strip_prefix("tpf=")
-        .ok_or_else(|| anyhow::anyhow!("--target {raw}: expected tpf=X, e.g. --target tpf=3.1"))?;
-    value
-        .trim()
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--target {raw}: `{value}` is not a number"))
-}
-
-/// Parses `--range LO,HI`.
-pub fn parse_range(raw: &str) -> Result<(f64, f64)> {
-    let bad = || anyhow::anyhow!("--range {raw}: expected LO,HI with LO < HI, e.g. --range 0,1");
-    let (lo, hi) = raw.split_once(',').ok_or_else(bad)?;
-    let (lo, hi): (f64, f64) = (
-        lo.trim().parse().map_err(|_| bad())?,
-        hi.trim().parse().map_err(|_| bad())?,
-    );
-    if lo.is_finite() && hi.is_finite() && lo < hi {
-        Ok((lo, hi))
-    } else {
-        Err(bad())
+        });
     }
+    Ok(knobs)
 }
 
-/// Parses `--target-table "TAU:TPF,TAU:TPF,..."`.
-pub fn parse_table(raw: &str) -> Result<Vec<(f64, f64)>> {
-    let bad = |part: &str| {
-        anyhow::anyhow!(
-            "--target-table: `{part}` is not TAU:TPF with TAU in [0, 1] and TPF > 0, \
-             e.g. \"0.5:7.01,0.7:5.12,0.9:3.25\""
-        )
-    };
-    let mut out = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (t, y) = part.split_once(':').ok_or_else(|| bad(part))?;
-        let (t, y): (f64, f64) = (
-            t.trim().parse().map_err(|_| bad(part))?,
-            y.trim().parse().map_err(|_| bad(part))?,
-        );
-        if !((0.0..=1.0).contains(&t) && y.is_finite() && y > 0.0) {
-            return Err(bad(part));
+/// Checks what can be checked before decoding: knobs, targets, tolerance and `--write`.
+fn check(opts: &CalibrateOptions, knobs: &[Knob]) -> Result<f64> {
+    let tolerance = opts.tolerance.unwrap_or(DEFAULT_TOLERANCE);
+    if !(tolerance > 0.0 && tolerance < 1.0) {
+        bail!("--tolerance {tolerance}: needs a share in (0, 1), e.g. 0.01 or 1%");
+    }
+    if opts.table.is_empty() {
+        if opts.targets.is_empty() {
+            bail!("give --target STAT=X (e.g. --target tpf=3.1) or --target-table \"TAU:TPF,...\"");
         }
-        out.push((t, y));
+        for (i, t) in opts.targets.iter().enumerate() {
+            if opts.targets[..i]
+                .iter()
+                .any(|u| u.case == t.case && u.stat == t.stat)
+            {
+                bail!("--target {}: given twice", t.name());
+            }
+        }
+    } else {
+        if !opts.targets.is_empty() {
+            bail!("--target and --target-table exclude each other");
+        }
+        if knobs.len() != 1 {
+            bail!("--target-table fits one --param; for several knobs give one --target per case");
+        }
+        if knobs[0].key == "decoder.fill_threshold" {
+            bail!(
+                "--target-table sets decoder.fill_threshold to each TAU of the table in turn, so \
+                 --param decoder.fill_threshold would be overwritten in every evaluation and the \
+                 fit could not move. Calibrate a model key instead (e.g. model.deterministic_mass \
+                 or model.base_logit), or hit one TPF with --target tpf=X"
+            );
+        }
     }
-    if out.len() < 2 {
-        bail!("--target-table needs at least two TAU:TPF pairs");
+    check_writable(&opts.scenario, &opts.write)?;
+    Ok(tolerance)
+}
+
+/// Runs a calibration, reporting each evaluation to `progress`, and writes the scenario
+/// when every target is within tolerance (or `accept_closest` is set).
+pub fn calibrate(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<Outcome> {
+    let knobs = knobs(opts)?;
+    let tolerance = check(opts, &knobs)?;
+    let table_target = [Target {
+        case: None,
+        stat: "tpf".into(),
+        value: f64::NAN,
+    }];
+    let targets = if opts.table.is_empty() {
+        &opts.targets[..]
+    } else {
+        &table_target[..]
+    };
+    let ev = Evaluator {
+        opts,
+        knobs: &knobs,
+        targets,
+    };
+    let at = |xs: &[f64]| {
+        knobs
+            .iter()
+            .zip(xs)
+            .map(|(k, &x)| format!("{} = {}", k.key, cell(x, k.integer)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut outcome = if !opts.table.is_empty() {
+        let k = &knobs[0];
+        let mut eval = |x: f64, extra: &[String]| -> Result<f64> {
+            Ok(ev
+                .eval(&[x], extra)
+                .with_context(|| format!("evaluating {}", at(&[x])))?[0])
+        };
+        let c = fit_table(k.lo, k.hi, k.integer, &opts.table, &mut eval, progress)?;
+        let mut fits = Vec::with_capacity(opts.table.len());
+        for &(tau, want) in &opts.table {
+            let extra = [format!("decoder.fill_threshold={}", float_cell(tau))];
+            fits.push(TargetFit {
+                name: format!("tpf at fill_threshold = {}", float_cell(tau)),
+                target: want,
+                reached: eval(c.value, &extra)?,
+            });
+        }
+        let within = opts
+            .tolerance
+            .is_none_or(|tol| fits.iter().all(|f| least::within(f.reached, f.target, tol)));
+        Outcome {
+            values: vec![k.snap(c.value)],
+            fits,
+            residual: c.achieved,
+            method: Method::Table,
+            tolerance: opts.tolerance,
+            within,
+            evaluations: c.evaluations.len(),
+            seen: None,
+            written: false,
+            knobs: knobs.clone(),
+        }
+    } else if knobs.len() == 1 && targets.len() == 1 {
+        let (k, t) = (&knobs[0], &targets[0]);
+        let mut f = |x: f64| -> Result<f64> {
+            Ok(ev
+                .eval(&[x], &[])
+                .with_context(|| format!("evaluating {}", at(&[x])))?[0])
+        };
+        let f_lo = f(k.lo)?;
+        let aim = Aim {
+            stat: &t.stat,
+            value: t.value,
+            tolerance: AIM * tolerance,
+        };
+        let c = bisect(k.lo, k.hi, k.integer, aim, f_lo, &mut f, progress)?;
+        let seen = c
+            .evaluations
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| {
+                (lo.min(e.tpf), hi.max(e.tpf))
+            });
+        Outcome {
+            values: vec![k.snap(c.value)],
+            fits: vec![TargetFit {
+                name: t.name(),
+                target: t.value,
+                reached: c.achieved,
+            }],
+            residual: log_error(c.achieved, t.value).abs(),
+            method: Method::Bisection,
+            tolerance: Some(tolerance),
+            within: least::within(c.achieved, t.value, tolerance),
+            evaluations: c.evaluations.len(),
+            seen: Some(seen),
+            written: false,
+            knobs: knobs.clone(),
+        }
+    } else {
+        let wanted: Vec<f64> = targets.iter().map(|t| t.value).collect();
+        let mut count = 0usize;
+        let mut eval = |xs: &[f64]| {
+            ev.eval(xs, &[])
+                .with_context(|| format!("evaluating {}", at(xs)))
+        };
+        let mut report = |xs: &[f64], reached: &[f64], residual: f64| {
+            count += 1;
+            let stats: Vec<String> = targets
+                .iter()
+                .zip(reached)
+                .map(|(t, &r)| {
+                    format!("{} {r:.4} ({:+.2}%)", t.name(), 100.0 * (r / t.value - 1.0))
+                })
+                .collect();
+            progress(&format!(
+                "  [{count}] {} -> {}; residual {residual:.4}",
+                at(xs),
+                stats.join(", ")
+            ));
+        };
+        let fit = least_squares(&knobs, &wanted, tolerance, &mut eval, &mut report)?;
+        Outcome {
+            fits: targets
+                .iter()
+                .zip(&fit.reached)
+                .map(|(t, &r)| TargetFit {
+                    name: t.name(),
+                    target: t.value,
+                    reached: r,
+                })
+                .collect(),
+            values: fit.values,
+            residual: fit.residual,
+            method: Method::LeastSquares,
+            tolerance: Some(tolerance),
+            within: fit.within,
+            evaluations: fit.evaluations,
+            seen: None,
+            written: false,
+            knobs: knobs.clone(),
+        }
+    };
+    if outcome.within || opts.accept_closest {
+        let values: Vec<(String, Value)> = knobs
+            .iter()
+            .zip(&outcome.values)
+            .map(|(k, &x)| {
+                let v = if k.integer {
+                    Value::Integer(x.round() as i64)
+                } else {
+                    Value::Float(x)
+                };
+                (k.key.clone(), v)
+            })
+            .collect();
+        write_scenario(&opts.scenario, &opts.write, &opts.sets, &values)?;
+        outcome.written = true;
     }
-    Ok(out)
+    Ok(outcome)
 }

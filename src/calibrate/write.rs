@@ -1,10 +1,11 @@
 //! Writing the calibrated scenario: the original file with the `--set` overrides and the
-//! calibrated value filled in, comments kept, and relative paths rewritten so the new file
-//! runs from its own folder.
+//! calibrated values filled in, comments kept, relative paths rewritten so the new file
+//! runs from its own folder, and a `name` of its own so its results never overwrite the
+//! original's.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use toml_edit::{DocumentMut, Item, TableLike};
 
 use crate::report::write_atomic;
@@ -19,13 +20,66 @@ const PATH_KEYS: &[&str] = &[
     "model.plans",
 ];
 
-/// Writes `source` with `sets` and `key = value` applied to `dest`.
+/// Appended to the written scenario's `name` (and `output.dir`, when the file sets one).
+pub const NAME_SUFFIX: &str = "-calibrated";
+
+/// Checks, before any decoding, that `dest` can be written and is not `source` itself:
+/// its folder is created and a probe file made and removed there.
+pub fn check_writable(source: &Path, dest: &Path) -> Result<()> {
+    if dest.is_dir() {
+        bail!(
+            "--write {}: is a folder; give a file name, e.g. {}",
+            dest.display(),
+            dest.join("calibrated.toml").display()
+        );
+    }
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(source), std::fs::canonicalize(dest)) {
+        if a == b {
+            bail!(
+                "--write {}: is the scenario being calibrated; write the result to a new file",
+                dest.display()
+            );
+        }
+    }
+    let dir = dest.parent().unwrap_or(Path::new(""));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "--write {}: cannot create {}",
+            dest.display(),
+            dir.display()
+        )
+    })?;
+    let name = dest
+        .file_name()
+        .ok_or_else(|| anyhow!("--write {}: names no file", dest.display()))?;
+    let probe = dir.join(format!(
+        ".{}.probe-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&probe, b"").with_context(|| {
+        format!(
+            "--write {}: cannot write in {}",
+            dest.display(),
+            dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Writes `source` with `sets` and every `key = value` of `values` applied to `dest`, its
+/// `name` (and `output.dir`) suffixed with [`NAME_SUFFIX`] unless they already end so.
 pub fn write_scenario(
     source: &Path,
     dest: &Path,
     sets: &[String],
-    key: &str,
-    value: &toml::Value,
+    values: &[(String, toml::Value)],
 ) -> Result<()> {
     let text = std::fs::read_to_string(source)
         .with_context(|| format!("cannot read {}", source.display()))?;
@@ -39,11 +93,15 @@ pub fn write_scenario(
         let path = parse_set_key(k.trim()).ok_or_else(|| anyhow!("--set {set}: bad key"))?;
         put(&mut doc, &path, &parse_set_value(v.trim()))?;
     }
-    put(
-        &mut doc,
-        &parse_set_key(key).ok_or_else(|| anyhow!("bad key {key}"))?,
-        value,
-    )?;
+    for (key, value) in values {
+        put(
+            &mut doc,
+            &parse_set_key(key).ok_or_else(|| anyhow!("bad key {key}"))?,
+            value,
+        )?;
+    }
+    suffix(&mut doc, &["name"])?;
+    suffix(&mut doc, &["output", "dir"])?;
     let from = source.parent().unwrap_or(Path::new(""));
     let to = dest.parent().unwrap_or(Path::new(""));
     if !to.as_os_str().is_empty() {
@@ -54,13 +112,39 @@ pub fn write_scenario(
         .with_context(|| format!("cannot write {}", dest.display()))
 }
 
+/// Appends [`NAME_SUFFIX`] to the string at `path`, when there is one.
+fn suffix(doc: &mut DocumentMut, path: &[&str]) -> Result<()> {
+    let mut item = doc.as_item();
+    for part in path {
+        match item.get(part) {
+            Some(next) => item = next,
+            None => return Ok(()),
+        }
+    }
+    let Some(old) = item.as_str() else {
+        return Ok(());
+    };
+    if old.ends_with(NAME_SUFFIX) {
+        return Ok(());
+    }
+    let new = toml::Value::String(format!("{old}{NAME_SUFFIX}"));
+    let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+    put(doc, &path, &new)
+}
+
 /// Sets the dotted `path` of `doc` to `value`, creating tables on the way.
 fn put(doc: &mut DocumentMut, path: &[String], value: &toml::Value) -> Result<()> {
     let item = to_item(value)?;
     let mut table: &mut dyn TableLike = doc.as_table_mut();
     for (i, part) in path.iter().enumerate() {
         if i + 1 == path.len() {
-            table.insert(part, item);
+            // Replacing in place keeps the key's comments, which insert would drop.
+            match table.get_mut(part) {
+                Some(slot) if slot.is_value() => *slot = item,
+                _ => {
+                    table.insert(part, item);
+                }
+            }
             return Ok(());
         }
         if !table.get(part).is_some_and(|it| it.is_table_like()) {
@@ -171,22 +255,50 @@ mod tests {
         std::fs::write(src.join("s.toml"), text).unwrap();
         let dest = out.join("s.toml");
         let sets = vec!["sweep={}".to_string()];
-        write_scenario(
-            &src.join("s.toml"),
-            &dest,
-            &sets,
-            "model.deterministic_share",
-            &toml::Value::Float(0.75),
-        )
-        .unwrap();
+        let values = [
+            (
+                "model.deterministic_share".to_string(),
+                toml::Value::Float(0.75),
+            ),
+            ("model.vocab_size".to_string(), toml::Value::Integer(12)),
+        ];
+        check_writable(&src.join("s.toml"), &dest).unwrap();
+        write_scenario(&src.join("s.toml"), &dest, &sets, &values).unwrap();
         let written = std::fs::read_to_string(&dest).unwrap();
         assert!(written.contains("# calibrate me"));
         assert!(written.contains("deterministic_share = 0.75"), "{written}");
+        assert!(written.contains("vocab_size = 12"), "{written}");
+        assert!(written.contains("name = \"x-calibrated\""), "{written}");
+        // Calibrating a calibrated file does not stack suffixes.
+        let again = out.join("again.toml");
+        write_scenario(&dest, &again, &[], &values).unwrap();
+        let text = std::fs::read_to_string(&again).unwrap();
+        assert!(text.contains("name = \"x-calibrated\""), "{text}");
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            2,
+            "no probe or temporary file left"
+        );
         assert_eq!(
             written.matches("\"../../src/t.csv\"").count(),
             2,
             "{written}"
         );
         assert!(written.contains("sweep = {}"), "{written}");
+    }
+
+    #[test]
+    fn unwritable_destinations_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("s.toml");
+        std::fs::write(&src, "name = \"x\"\n").unwrap();
+        let e = check_writable(&src, &src).unwrap_err().to_string();
+        assert!(e.contains("is the scenario being calibrated"), "{e}");
+        let e = check_writable(&src, root.path()).unwrap_err().to_string();
+        assert!(e.contains("is a folder"), "{e}");
+        let blocker = root.path().join("file");
+        std::fs::write(&blocker, "").unwrap();
+        let e = check_writable(&src, &blocker.join("out.toml")).unwrap_err();
+        assert!(format!("{e:#}").contains("cannot create"), "{e:#}");
     }
 }

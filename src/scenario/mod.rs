@@ -7,6 +7,7 @@ mod load;
 pub mod matrix;
 mod models;
 mod resolve;
+mod select;
 mod spans;
 
 pub use load::{
@@ -14,6 +15,7 @@ pub use load::{
 };
 pub use models::ModelSpec;
 pub use resolve::{value_cell, Config, DecoderSpec, Resolved};
+pub use select::{case_matches, case_names, select_cases, select_config};
 
 /// A scenario problem, already phrased for the user: file, line, key and what is valid.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
