@@ -89,7 +89,7 @@ enum Command {
         /// Only this configuration (the config column of summary.csv).
         #[arg(long, value_name = "N")]
         config: Option<usize>,
-        /// Share of each target to come within: 0.01 or 1% (default 1%).
+        /// Share of each target to come within: 0.02 or 2% (default 2%).
         #[arg(long)]
         tolerance: Option<String>,
         /// Write the closest values even when the fit misses the tolerance.

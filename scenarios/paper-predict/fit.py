@@ -44,7 +44,7 @@ def tpf_steps(world, sets, sequences):
         return tokens / (rounds + len(runs))
 
 
-def nelder_mead(f, x0, steps, iters=40, tol=1e-4):
+def nelder_mead(f, x0, steps, iters=25, tol=1e-4):
     n = len(x0)
     pts = [list(x0)] + [[x0[j] + (steps[j] if j == i else 0) for j in range(n)] for i in range(n)]
     vals = [f(p) for p in pts]
@@ -131,7 +131,7 @@ def main():
     if a.write:
         for (k, _, _), v in zip(params, x):
             short = k.split(".", 1)[1]
-            text, n = re.subn(rf"^{short} = .*$", f"{short} = {v}", text, count=1, flags=re.M)
+            text, n = re.subn(rf"^{short} = [^#\n]*?(\s*#.*)?$", lambda m: f"{short} = {v}" + (m.group(1) or ""), text, count=1, flags=re.M)
             if n != 1:
                 sys.exit(f"{a.world}: no line `{short} = ...` to rewrite")
         tmp = a.world + ".tmp"

@@ -52,13 +52,13 @@ gen_length = 512
 
 [model]
 kind = "markov"
-vocab_size = 64
+vocab_size = 128
 eos_token = 0
 eos_hazard = 0.002
 prompt_length = 8
 # markov and plan rows
 peakedness = 2.0
-deterministic_share = 0.75
+deterministic_share = 1.0
 deterministic_mass = 0.97
 # plan
 plan_count = 3
@@ -68,6 +68,7 @@ overlap = 0.5
 states = 8
 stickiness = 0.98
 emission_sharpness = 30.0
+state_flow = 0.0         # the hmm generator before state_flow existed
 # field
 base_logit = -1.0
 difficulty_sd = 1.0

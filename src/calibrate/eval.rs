@@ -153,7 +153,7 @@ impl Evaluator<'_> {
                 [one] => Ok(one),
                 many => {
                     let cases = case_names(many);
-                    let hint = if cases.is_empty() {
+                    let hint = if cases.len() < 2 {
                         String::new()
                     } else {
                         format!(

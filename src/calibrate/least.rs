@@ -51,6 +51,10 @@ pub fn within(reached: f64, wanted: f64, tolerance: f64) -> bool {
     (reached - wanted).abs() <= tolerance * wanted.abs()
 }
 
+/// A search stops early once every target is within this share of the tolerance, so the
+/// fit it accepts is closer than the tolerance when the statistic allows.
+pub const AIM: f64 = 0.25;
+
 /// Grid points per knob: about 25 to 80 evaluations in all.
 fn grid_points(knobs: usize) -> usize {
     match knobs {
@@ -65,8 +69,10 @@ fn grid_points(knobs: usize) -> usize {
 /// lie on (+1 above the start, -1 below, where the box allows).
 const SIMPLICES: [(f64, f64); 4] = [(1.0, 1.0), (1.0, -1.0), (0.25, 1.0), (0.25, -1.0)];
 
-/// Finds knob values whose statistics are closest to `wanted` in log least squares; stops as
-/// soon as every target is within `tolerance`. `eval` gives one statistic per target.
+/// Finds knob values whose statistics are closest to `wanted` in log least squares. It
+/// stops early once every target is within [`AIM`] of `tolerance`, and otherwise when its
+/// Nelder-Mead runs end; the fit is `within` when every target is inside `tolerance`.
+/// `eval` gives one statistic per target.
 pub fn least_squares(
     knobs: &[Knob],
     wanted: &[f64],
@@ -128,7 +134,7 @@ pub fn least_squares(
         let solver = NelderMead::new(simplex)
             .with_sd_tolerance(1e-12)
             .map_err(|e| anyhow!("Nelder-Mead: {e}"))?;
-        let target_cost = (1.0 + tolerance).ln().powi(2);
+        let target_cost = (1.0 + AIM * tolerance).ln().powi(2);
         let result = Executor::new(&search, solver)
             .configure(|s| s.max_iters(30 * d as u64 + 20).target_cost(target_cost))
             .run()
@@ -201,8 +207,13 @@ impl Search<'_, '_> {
             .all(|(&r, &w)| within(r, w, self.tolerance))
     }
 
+    /// Whether some setting is within the aim, a share of the tolerance.
     fn hit(&self) -> bool {
-        self.seen.borrow().iter().any(|(_, r)| self.ok(r))
+        self.seen.borrow().iter().any(|(_, r)| {
+            r.iter()
+                .zip(self.wanted)
+                .all(|(&r, &w)| within(r, w, AIM * self.tolerance))
+        })
     }
 
     /// The best setting seen: within tolerance first, then the smallest residual.

@@ -24,14 +24,14 @@ use crate::scenario::check_key;
 
 pub use command::command;
 pub use eval::{Evaluator, Knob};
-pub use least::{least_squares, log_error, within, Fit};
+pub use least::{least_squares, log_error, within, Fit, AIM};
 pub use parse::{parse_range, parse_table, parse_tolerance};
 pub use search::{bisect, fit_table, Aim, Evaluation};
 pub use target::{parse_target, statistic, statistic_names, tpf_steps, Target};
 pub use write::{check_writable, write_scenario, NAME_SUFFIX};
 
 /// The share of each target a fit must come within, unless `--tolerance` says otherwise.
-pub const DEFAULT_TOLERANCE: f64 = 0.01;
+pub const DEFAULT_TOLERANCE: f64 = 0.02;
 
 /// Options of `lopa-sim calibrate`.
 #[derive(Clone, Debug, Default)]
@@ -319,7 +319,7 @@ pub fn calibrate(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Res
         let aim = Aim {
             stat: &t.stat,
             value: t.value,
-            tolerance,
+            tolerance: AIM * tolerance,
         };
         let c = bisect(k.lo, k.hi, k.integer, aim, f_lo, &mut f, progress)?;
         let seen = c

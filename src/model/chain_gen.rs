@@ -167,7 +167,7 @@ mod tests {
             // coming back, and no token is its own successor.
             let argmax =
                 |i: usize| (1..12).fold(1, |b, j| if t[[i, j]] > t[[i, b]] { j } else { b });
-            let mut seen = vec![false; 12];
+            let mut seen = [false; 12];
             let mut x = 1;
             for _ in 0..11 {
                 assert!(!seen[x], "seed {seed}: a cycle shorter than the vocabulary");

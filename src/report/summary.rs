@@ -142,7 +142,7 @@ pub fn summarize(runs: &ConfigRuns) -> Summary {
 pub fn world_interval(totals: &[(f64, f64)], r: f64) -> (f64, f64) {
     let n = totals.len();
     let rounds_mean = totals.iter().map(|&(_, n)| n).sum::<f64>() / n as f64;
-    if n < 2 || !(rounds_mean > 0.0) {
+    if n < 2 || rounds_mean.is_nan() || rounds_mean <= 0.0 {
         return (r, r);
     }
     let ss: f64 = totals.iter().map(|&(t, m)| (t - r * m).powi(2)).sum();

@@ -151,6 +151,8 @@ pub struct ModelDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emission_sharpness: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_flow: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prior_entropy: Option<f64>,
@@ -347,6 +349,7 @@ pub const KEYS: &[&str] = &[
     "model.states",
     "model.stickiness",
     "model.emission_sharpness",
+    "model.state_flow",
     "model.plan_count",
     "model.prior_entropy",
     "model.overlap",

@@ -132,10 +132,11 @@ impl Scenario {
                     (0, Some(_)) => {
                         let chain = self.chain_params(m, err)?;
                         ModelSpec::HmmGenerated(HmmParams {
-                            states: counted(err, "model.states", &mut m.states, 4, 1, 256)?,
+                            states: counted(err, "model.states", &mut m.states, 32, 1, 256)?,
                             vocab_size: chain.vocab_size,
-                            stickiness: ranged(err, "model.stickiness", &mut m.stickiness, 0.5, 0.0, 1.0)?,
-                            emission_sharpness: ranged(err, "model.emission_sharpness", &mut m.emission_sharpness, 2.0, 0.0, 100.0)?,
+                            stickiness: ranged(err, "model.stickiness", &mut m.stickiness, 0.0, 0.0, 1.0)?,
+                            emission_sharpness: ranged(err, "model.emission_sharpness", &mut m.emission_sharpness, 20.0, 0.0, 100.0)?,
+                            state_flow: ranged(err, "model.state_flow", &mut m.state_flow, 0.98, 0.0, 1.0)?,
                             eos_token: chain.eos_token,
                             eos_hazard: chain.eos_hazard,
                         })

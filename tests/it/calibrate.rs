@@ -76,7 +76,7 @@ fn calibration_refuses_what_it_cannot_do() {
         ),
         (
             &["--param", "decoder.fill_threshold", "--target", "speed=5"],
-            "unknown statistic `speed`; a target names a numeric column of summary.csv: tpf, tpf_mean",
+            "unknown statistic `speed`; a target names a numeric column of summary.csv: tpf,",
         ),
         (
             &[
@@ -242,7 +242,7 @@ fn two_knobs_fit_two_cases_and_the_written_scenario_reproduces_them() {
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("std:tpf: reached"), "{text}");
     assert!(text.contains("residual (RMS log error)"), "{text}");
-    assert!(text.contains("tolerance 1%: within"), "{text}");
+    assert!(text.contains("tolerance 2%: within"), "{text}");
     let body = fs::read_to_string(&written).unwrap();
     assert!(body.contains("name = \"two-calibrated\""), "{body}");
     let out = dir.path().join("out");

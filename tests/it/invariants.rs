@@ -78,6 +78,7 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
         1 => {
             let (a, e, pi) = hmm::generate(
                 &HmmParams {
+                    state_flow: 0.0,
                     states: 3,
                     vocab_size: 5,
                     stickiness: 0.7,

@@ -88,6 +88,7 @@ fn a_near_deterministic_chain_stays_finite_at_l_8192() {
 fn a_long_hmm_stays_finite_at_l_8192() {
     let (a, e, pi) = hmm::generate(
         &HmmParams {
+            state_flow: 0.0,
             states: 3,
             vocab_size: 6,
             stickiness: 0.9,

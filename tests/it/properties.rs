@@ -260,6 +260,7 @@ fn family_setup(
                     vocab_size: 6,
                     stickiness: 0.8,
                     emission_sharpness: 5.0,
+                    state_flow: 0.0,
                     eos_token: Some(0),
                     eos_hazard: 0.05,
                 },

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{ConfidenceModel, Scratch};
+use super::{chain_gen, ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, Token, MASK};
 
@@ -301,6 +301,11 @@ pub struct HmmParams {
     /// Non-negative: the inverse temperature of each emission row's softmax over standard
     /// normal draws; 0 gives uniform emissions.
     pub emission_sharpness: f64,
+    /// In [0, 1]: the share of a content row's non-sticky mass that goes to the state's
+    /// successor on one random cycle through the content states, so the hidden state
+    /// moves on predictably (the next clause follows this one) instead of at random. 0 is
+    /// the flat-Dirichlet row alone.
+    pub state_flow: f64,
     /// The EOS token; ignored if it is not below `vocab_size`.
     pub eos_token: Option<Token>,
     /// In [0, 1): each content state's EOS emission mass and its chance of moving to the
@@ -334,6 +339,13 @@ pub fn generate(params: &HmmParams, seed: u64) -> HmmMatrices {
     let mut a = Array2::zeros((k, k));
     let mut e = Array2::zeros((k, v));
     let mut draws = vec![0.0; content.max(words.len())];
+    // Each state's successor on one cycle, from its own stream, so that state_flow = 0
+    // draws exactly the matrices the generator drew before the knob existed.
+    let next = chain_gen::one_cycle(
+        content,
+        &mut ChaCha8Rng::seed_from_u64(seed ^ 0x666c_6f77_5f63_7963),
+    );
+    let flow = params.state_flow;
     for h in 0..content {
         for d in &mut draws[..content] {
             *d = Exp1.sample(&mut rng);
@@ -341,7 +353,9 @@ pub fn generate(params: &HmmParams, seed: u64) -> HmmMatrices {
         let total: f64 = draws[..content].iter().sum();
         for j in 0..content {
             let stay = if j == h { params.stickiness } else { 0.0 };
-            a[[h, j]] = keep * (stay + (1.0 - params.stickiness) * draws[j] / total);
+            let onward = if j == next[h] { flow } else { 0.0 };
+            let moved = (1.0 - flow) * draws[j] / total + onward;
+            a[[h, j]] = keep * (stay + (1.0 - params.stickiness) * moved);
         }
         for d in &mut draws[..words.len()] {
             *d = StandardNormal.sample(&mut rng);

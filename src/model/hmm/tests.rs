@@ -250,6 +250,7 @@ fn params() -> HmmParams {
         vocab_size: 10,
         stickiness: 0.8,
         emission_sharpness: 2.0,
+        state_flow: 0.0,
         eos_token: Some(0),
         eos_hazard: 0.02,
     }
@@ -277,4 +278,39 @@ fn generated_rows_are_stochastic_and_seeded() {
     let (a, e, _) = generate(&no_eos, 7);
     assert_eq!((a.dim(), e.dim()), ((4, 4), (4, 10)));
     assert!(e.rows().into_iter().all(|r| (r.sum() - 1.0).abs() < 1e-12));
+}
+
+#[test]
+fn state_flow_walks_one_cycle_through_the_states() {
+    let flowing = HmmParams {
+        stickiness: 0.0,
+        state_flow: 0.98,
+        states: 6,
+        ..params()
+    };
+    let (a, e, _) = generate(&flowing, 3);
+    for row in a.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-12);
+    }
+    // Each content state's favourite successor takes at least 0.98 of the kept mass, and
+    // following favourites visits all 6 states before coming back.
+    let favourite = |h: usize| (0..6).fold(0, |b, j| if a[[h, j]] > a[[h, b]] { j } else { b });
+    let mut seen = [false; 6];
+    let mut h = 0;
+    for _ in 0..6 {
+        assert!(!seen[h], "a cycle shorter than the states");
+        seen[h] = true;
+        assert!(a[[h, favourite(h)]] >= 0.98 * 0.98);
+        h = favourite(h);
+    }
+    assert_eq!(h, 0);
+    // The emissions do not depend on the knob: state_flow has its own stream.
+    let (_, e0, _) = generate(
+        &HmmParams {
+            state_flow: 0.0,
+            ..flowing
+        },
+        3,
+    );
+    assert_eq!(e, e0);
 }
