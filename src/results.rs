@@ -65,7 +65,9 @@ fn plausible(column: &str) -> (f64, f64) {
         "tpf" | "tpf_mean" => (1.0, 65536.0),
         "invalid_per_1k" => (0.0, 1000.0),
         "greedy_match_rate" | "progress_lo" | "progress_hi" => (0.0, 1.0),
-        _ => (0.0, 1e12),
+        // Log-likelihoods are negative, and a delta-method interval end can dip below 0.
+        "log_likelihood_mean" => (-1e15, 0.0),
+        _ => (-1e12, 1e12),
     }
 }
 
