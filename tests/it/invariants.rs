@@ -1,4 +1,4 @@
-//! Engine invariants over every model family x every decoder x both attentions x every
+//! Engine invariants over every model family (phrase worlds too) x every decoder x both attentions x every
 //! confidence kind, k in 0..=16 (`properties` covers random chains behind each decoder, and
 //! each family behind d2f with k <= 5). The per-round trace must agree with the record, and
 //! a sweep must not depend on the thread count. Sizes stay small: the whole file runs in a
@@ -13,10 +13,11 @@ use lopa_sim::model::chain_gen::{self, ChainParams};
 use lopa_sim::model::field::{ConfidenceField, FieldParams};
 use lopa_sim::model::hmm::{self, HmmOracle, HmmParams};
 use lopa_sim::model::miscalibrated::Miscalibrated;
+use lopa_sim::model::phrase_gen::{self, PhraseParams};
 use lopa_sim::model::plan::{self, PlanMixture, PlanParams};
 use lopa_sim::model::{ConfidenceModel, MarkovOracle};
 use lopa_sim::record::ConfigLabel;
-use lopa_sim::search::Search;
+use lopa_sim::search::{Knobs, Search};
 use lopa_sim::state::{Attention, ConfidenceKind};
 use proptest::prelude::*;
 
@@ -35,8 +36,8 @@ struct World {
 
 fn world() -> impl Strategy<Value = World> {
     (
-        0u8..5,
-        0u8..3,
+        0u8..6,
+        0u8..10,
         any::<bool>(),
         0u8..3,
         0usize..=16,
@@ -122,10 +123,27 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
             },
             attention,
         )),
-        _ => {
+        4 => {
             let t = chain_gen::generate(&chain, w.seed);
             let exact = Arc::new(MarkovOracle::new(t, Some(0), attention, gen_length));
             Arc::new(Miscalibrated::new(exact, 0.7, 0.3))
+        }
+        _ => {
+            let t = phrase_gen::generate(
+                &PhraseParams {
+                    vocab_size: 9,
+                    phrase_length: 3.0,
+                    short_share: 0.3,
+                    short_length: 1,
+                    successors: 2,
+                    peakedness: 1.0,
+                    determinism: 0.95,
+                    eos_token: Some(0),
+                    eos_hazard: 0.05,
+                },
+                w.seed,
+            );
+            Arc::new(MarkovOracle::new(t, Some(0), attention, gen_length))
         }
     }
 }
@@ -150,10 +168,18 @@ fn setup(w: &World, search: Search) -> Setup {
             blocks: w.blocks,
             rule: SemiArRule::Threshold(w.tau),
         }),
-        _ => Arc::new(SemiAr {
+        d => Arc::new(SemiAr {
             block_size: w.block,
             blocks: w.blocks,
-            rule: SemiArRule::TopK(1 + w.k % 3),
+            rule: match d {
+                2 => SemiArRule::TopK(1 + w.k % 3),
+                3 => SemiArRule::Factor(2.0 * w.tau),
+                4 => SemiArRule::Eb(w.tau),
+                5 => SemiArRule::EntropyThreshold(w.tau),
+                6 => SemiArRule::LeftToRight,
+                7 => SemiArRule::Random(1 + w.k % 3),
+                _ => SemiArRule::PerRun(w.tau),
+            },
         }),
     };
     Setup {
@@ -208,6 +234,17 @@ proptest! {
         if let Some(ll) = r.quality.log_likelihood {
             prop_assert!(!ll.is_nan() && ll <= 1e-9, "log-likelihood {}", ll);
         }
+    }
+
+    #[test]
+    fn a_forced_base_equals_the_anchor_decoder_alone(w in world()) {
+        let mut ws = Workspace::default();
+        let none = setup(&w, Search::None).decode(0, &mut ws).unwrap();
+        let mut forced = setup(&w, Search::Lopa { branches: w.k });
+        forced.knobs = Knobs { force_base: true, ..Knobs::default() };
+        let r = forced.decode(0, &mut ws).unwrap();
+        prop_assert_eq!((r.rounds, r.tokens, r.lookahead_wins), (none.rounds, none.tokens, 0));
+        prop_assert_eq!(r.quality, none.quality);
     }
 
     #[test]
