@@ -145,7 +145,21 @@ pub fn load(dir: &Path) -> Result<PlotData> {
             plan_consistent_rate: optional(p, line, &row, "plan_consistent_rate")?,
             token_errors_per_1k: optional(p, line, &row, "token_errors_per_1k")?,
             branch_tokens_per_token: cell(p, line, &row, "branch_tokens_per_token")?,
+            decoder: None,
+            search: None,
         });
+    }
+    // The resolved kinds tell the frontier figure which rule each configuration ran.
+    for c in json["configurations"].as_array().into_iter().flatten() {
+        let Some(point) = c["config"]
+            .as_u64()
+            .and_then(|n| configs.iter_mut().find(|p| p.config as u64 == n))
+        else {
+            continue;
+        };
+        let kind = |table: &str| c["resolved"][table]["kind"].as_str().map(String::from);
+        point.decoder = kind("decoder");
+        point.search = kind("search");
     }
 
     let path = dir.join("rounds.csv");
@@ -215,7 +229,7 @@ pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut written = crate::plot::render_all(&data, &plots)?;
     written.extend(crate::plot::throughput::render(dir, &plots)?);
     let mut figures = Vec::new();
-    for name in crate::plot::FIGURES {
+    for name in crate::plot::figures(&data) {
         let path = plots.join(format!("{name}.svg"));
         let svg = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;

@@ -32,6 +32,10 @@ pub struct ConfigPoint {
     pub token_errors_per_1k: Option<f64>,
     /// Positions processed per generated token.
     pub branch_tokens_per_token: f64,
+    /// The resolved `decoder.kind`, from `summary.json`.
+    pub decoder: Option<String>,
+    /// The resolved `search.kind`, from `summary.json`.
+    pub search: Option<String>,
 }
 
 impl ConfigPoint {

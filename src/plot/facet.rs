@@ -267,6 +267,8 @@ mod tests {
             plan_consistent_rate: None,
             token_errors_per_1k: None,
             branch_tokens_per_token: 1.0,
+            decoder: None,
+            search: None,
         }
     }
 

@@ -12,13 +12,16 @@
 //! - `quality_vs_tpf` (`quality.rs`): invalid transitions and greedy match rate against TPF;
 //! - `tokens_per_round` (`rounds.rs`): tokens per round over the generation progress;
 //! - `tfo_map` (`tfo.rs`): the token filling order of up to two traced sequences;
-//! - `compute_vs_tpf` (`compute.rs`): positions processed per token against TPF.
+//! - `compute_vs_tpf` (`compute.rs`): positions processed per token against TPF;
+//! - `tfo_frontier` (`frontier.rs`): quality against TPF with the Pareto front, drawn only
+//!   when the configurations use several decoders (see [`figures`]).
 
 pub mod data;
 
 mod common;
 mod compute;
 mod facet;
+mod frontier;
 mod marks;
 mod quality;
 mod rounds;
@@ -49,6 +52,19 @@ pub const FIGURES: [&str; 5] = [
     "compute_vs_tpf",
 ];
 
+/// Drawn besides [`FIGURES`] when the configurations use more than one decoder.
+pub const FRONTIER: &str = "tfo_frontier";
+
+/// The figures drawn for `data`, in order: [`FIGURES`], then [`FRONTIER`] when it applies,
+/// so that scenarios with one decoder keep their set of files.
+pub fn figures(data: &PlotData) -> Vec<&'static str> {
+    let mut names = FIGURES.to_vec();
+    if frontier::applies(data) {
+        names.push(FRONTIER);
+    }
+    names
+}
+
 /// One sentence on how to read figure `name`, for the caption in `report.html`.
 pub fn caption(name: &str) -> &'static str {
     match name {
@@ -77,6 +93,12 @@ pub fn caption(name: &str) -> &'static str {
         "compute_vs_tpf" => {
             "Positions processed by all branches per generated token against TPF, one point \
              per configuration: the computation each gain in speed costs."
+        }
+        "tfo_frontier" => {
+            "One point per configuration, named by its decoder (hollow without LoPA, filled \
+             with it), at its TPF and the world's quality measure (the axis title says which \
+             way is better); the dashed line joins the ringed points that no other \
+             configuration beats on both speed and quality."
         }
         _ => "",
     }
@@ -125,7 +147,7 @@ pub fn register_font() -> Result<(), PlotError> {
         .map_err(|message| PlotError::Font { message })
 }
 
-/// Renders every figure of [`FIGURES`] into `dir` (created if needed) as `NAME.png` and
+/// Renders every figure of [`figures`] into `dir` (created if needed) as `NAME.png` and
 /// `NAME.svg`, 1600 x 1000 pixels each, and returns the paths written, in order.
 ///
 /// Each file is written under a temporary name in `dir` and renamed when complete, so a
@@ -136,8 +158,9 @@ pub fn render_all(data: &PlotData, dir: &Path) -> Result<Vec<PathBuf>, PlotError
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut written = Vec::with_capacity(2 * FIGURES.len());
-    for name in FIGURES {
+    let names = figures(data);
+    let mut written = Vec::with_capacity(2 * names.len());
+    for name in names {
         for ext in ["png", "svg"] {
             let path = dir.join(format!("{name}.{ext}"));
             // The PNG encoder picks the format from the extension: keep it last.
@@ -186,6 +209,7 @@ fn draw<DB: DrawingBackend>(
         "tokens_per_round" => rounds::draw(root, data),
         "tfo_map" => tfo::draw(root, data),
         "compute_vs_tpf" => compute::draw(root, data),
+        "tfo_frontier" => frontier::draw(root, data),
         _ => Err(format!("unknown figure {name:?}")),
     }
 }
@@ -214,6 +238,8 @@ mod tests {
             plan_consistent_rate: None,
             token_errors_per_1k: None,
             branch_tokens_per_token: 1.0 + k as f64 * 0.6 / tpf,
+            decoder: None,
+            search: None,
         }
     }
 
