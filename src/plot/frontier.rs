@@ -153,7 +153,11 @@ pub(crate) fn draw<DB: DrawingBackend>(
         colors.push(color);
         let r = c::POINT_PX;
         let anno = if is_oracle(p) {
-            chart.draw_series(std::iter::once(TriangleMarker::new(at, r + 3, color.filled())))
+            chart.draw_series(std::iter::once(TriangleMarker::new(
+                at,
+                r + 3,
+                color.filled(),
+            )))
         } else if p.branches > 0 {
             chart.draw_series(std::iter::once(Circle::new(at, r, color.filled())))
         } else {

@@ -3,6 +3,7 @@
 mod calibrate;
 mod cli;
 mod figures;
+mod frontier;
 mod golden;
 mod invariants;
 mod malformed;
