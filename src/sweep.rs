@@ -59,7 +59,10 @@ pub fn run(
     };
     let total: usize = setups.iter().map(Setup::decodes).sum();
     for start in (0..total).step_by(CHUNK) {
-        let chunk: Vec<(DecodeRecord, ProgressBins)> = (start..(start + CHUNK).min(total))
+        // Collected whole, then the first failure in task order is reported, so the error a
+        // run prints does not depend on which thread reached a failing decode first.
+        let chunk: Vec<Result<(DecodeRecord, ProgressBins), SweepError>> = (start
+            ..(start + CHUNK).min(total))
             .into_par_iter()
             .map_init(Workspace::default, |ws, task| {
                 let (config, i) = locate(task);
@@ -76,7 +79,9 @@ pub fn run(
                 progress();
                 decoded
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
+        let chunk: Vec<(DecodeRecord, ProgressBins)> =
+            chunk.into_iter().collect::<Result<_, _>>()?;
         for (i, (record, bins)) in chunk.into_iter().enumerate() {
             let (config, _) = locate(start + i);
             runs[config].bins.add(&bins);
