@@ -1,6 +1,7 @@
 //! The semi-AR fill rules of SPEC 3.4, plus `random` and `per_run`. Each takes the masked
-//! positions of the current block (ascending) in `out` and leaves there the positions the
-//! round fills. Sorting is unstable but over a total order (the position breaks every tie),
+//! positions of one block (ascending) in `out`, moves the positions the round fills to its
+//! front and returns how many they are. A slice rather than a vector, so that d2f can apply
+//! a rule to one block's tail of its fill list without a second buffer. Sorting is unstable but over a total order (the position breaks every tie),
 //! so it is deterministic and allocates nothing.
 
 use rand::{RngExt, SeedableRng};
@@ -12,18 +13,19 @@ use crate::state::Prediction;
 /// Fast-dLLM's factor rule: ranks by prob (descending); rank m >= 2 fails when
 /// p_(m) < 1 - f / (m + 1). Fills the ranks before the first failure, or every rank when
 /// none fails or only the last one does (the published code's quirk).
-pub(crate) fn factor(out: &mut Vec<usize>, preds: &[Prediction], f: f64) {
+pub(crate) fn factor(out: &mut [usize], preds: &[Prediction], f: f64) -> usize {
     out.sort_unstable_by(|&a, &b| preds[b].prob.total_cmp(&preds[a].prob).then(a.cmp(&b)));
     let n = out.len();
     let fails = (2..=n).find(|&m| preds[out[m - 1]].prob < 1.0 - f / (m + 1) as f64);
-    if let Some(j) = fails.filter(|&j| j < n) {
-        out.truncate(j - 1);
+    match fails.filter(|&j| j < n) {
+        Some(j) => j - 1,
+        None => n,
     }
 }
 
 /// EB-sampler: ranks by entropy (ascending); rank m >= 2 is filled while the entropies of
 /// ranks 1..m-1, summed in rank order, stay within gamma.
-pub(crate) fn eb(out: &mut Vec<usize>, preds: &[Prediction], gamma: f64) {
+pub(crate) fn eb(out: &mut [usize], preds: &[Prediction], gamma: f64) -> usize {
     out.sort_unstable_by(|&a, &b| {
         preds[a]
             .entropy
@@ -39,11 +41,11 @@ pub(crate) fn eb(out: &mut Vec<usize>, preds: &[Prediction], gamma: f64) {
         }
         keep = m;
     }
-    out.truncate(keep);
+    keep
 }
 
 /// dParallel: the lowest-entropy position plus every position with H_i <= eta.
-pub(crate) fn entropy_threshold(out: &mut Vec<usize>, preds: &[Prediction], eta: f64) {
+pub(crate) fn entropy_threshold(out: &mut [usize], preds: &[Prediction], eta: f64) -> usize {
     let mut best: Option<usize> = None;
     for &i in out.iter() {
         // Ascending positions and a strict comparison: ties go to the lower position.
@@ -51,17 +53,28 @@ pub(crate) fn entropy_threshold(out: &mut Vec<usize>, preds: &[Prediction], eta:
             best = Some(i);
         }
     }
-    out.retain(|&i| preds[i].entropy <= eta || Some(i) == best);
+    let mut kept = 0;
+    for j in 0..out.len() {
+        let i = out[j];
+        if preds[i].entropy <= eta || Some(i) == best {
+            out[kept] = i;
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// Salt that keeps the fill's stream apart from the prompt's (both keyed by seed and seq).
 const RANDOM_FILL_SALT: u64 = 0x7261_6e64_6f6d_6669;
 
 /// `min(k, n)` distinct positions, uniformly at random: a partial Fisher-Yates shuffle
-/// driven by a stream of (seed, seq, round) alone, so every configuration that reaches the
-/// same round with the same window fills the same positions.
-pub(crate) fn random(out: &mut Vec<usize>, k: usize, round: &RoundContext) {
-    let mut rng = ChaCha8Rng::seed_from_u64(round.seed ^ RANDOM_FILL_SALT);
+/// driven by a stream of (seed, seq, round, lane) alone, so every configuration that reaches
+/// the same round with the same window fills the same positions. `lane` tells apart the
+/// blocks one d2f round fills (0 for semi-AR's single block), so they draw independently.
+pub(crate) fn random(out: &mut [usize], k: usize, round: &RoundContext, lane: u64) -> usize {
+    // Lane 0 keeps the plain seed: semi-AR draws do not change with the lanes' arrival.
+    let lane_key = lane.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut rng = ChaCha8Rng::seed_from_u64(round.seed ^ RANDOM_FILL_SALT ^ lane_key);
     rng.set_stream(round.seq as u64);
     // 2^32 words per round: far more than one round's draws ever consume.
     rng.set_word_pos(u128::from(round.round) << 32);
@@ -71,13 +84,13 @@ pub(crate) fn random(out: &mut Vec<usize>, k: usize, round: &RoundContext) {
         let j = rng.random_range(i..n);
         out.swap(i, j);
     }
-    out.truncate(take);
+    take
 }
 
 /// dInfer-style: within each maximal run of consecutive masked positions, the most
 /// confident (conf, lower position on ties) is filled when its prob > tau. When no run's
 /// best clears tau, the most confident position of the whole block is filled instead.
-pub(crate) fn per_run(out: &mut Vec<usize>, preds: &[Prediction], tau: f64) {
+pub(crate) fn per_run(out: &mut [usize], preds: &[Prediction], tau: f64) -> usize {
     let n = out.len();
     let (mut kept, mut start) = (0, 0);
     let mut overall: Option<usize> = None;
@@ -106,7 +119,7 @@ pub(crate) fn per_run(out: &mut Vec<usize>, preds: &[Prediction], tau: f64) {
         out[0] = o;
         kept = 1;
     }
-    out.truncate(kept);
+    kept
 }
 
 #[cfg(test)]
@@ -132,9 +145,10 @@ mod tests {
         v
     }
 
-    fn apply(rule: impl Fn(&mut Vec<usize>), window: &[usize]) -> Vec<usize> {
+    fn apply(rule: impl Fn(&mut [usize]) -> usize, window: &[usize]) -> Vec<usize> {
         let mut out = window.to_vec();
-        rule(&mut out);
+        let kept = rule(&mut out);
+        out.truncate(kept);
         sorted(out)
     }
 
@@ -232,23 +246,42 @@ mod tests {
             round,
         };
         let window: Vec<usize> = (10..18).collect();
-        let a = apply(|o| random(o, 3, &at(1)), &window);
+        let a = apply(|o| random(o, 3, &at(1), 0), &window);
         assert_eq!(a.len(), 3);
         assert!(a.iter().all(|i| window.contains(i)));
         assert_eq!(
             a,
-            apply(|o| random(o, 3, &at(1)), &window),
+            apply(|o| random(o, 3, &at(1), 0), &window),
             "same key, same draw"
         );
         // k larger than the window fills it all; one position is that position.
-        assert_eq!(apply(|o| random(o, 20, &at(1)), &window), window);
-        assert_eq!(apply(|o| random(o, 2, &at(1)), &[4]), [4]);
-        assert!(apply(|o| random(o, 2, &at(1)), &[]).is_empty());
+        assert_eq!(apply(|o| random(o, 20, &at(1), 0), &window), window);
+        assert_eq!(apply(|o| random(o, 2, &at(1), 0), &[4]), [4]);
+        assert!(apply(|o| random(o, 2, &at(1), 0), &[]).is_empty());
         // Uniform over positions: each of 8 is drawn about 1/8 of the time with k = 1.
         let mut hits = [0u32; 8];
         for r in 0..4000 {
-            hits[apply(|o| random(o, 1, &at(r)), &window)[0] - 10] += 1;
+            hits[apply(|o| random(o, 1, &at(r), 0), &window)[0] - 10] += 1;
         }
         assert!(hits.iter().all(|&h| (400..600).contains(&h)), "{hits:?}");
+    }
+
+    #[test]
+    fn random_lanes_draw_apart() {
+        let at = RoundContext {
+            seed: 7,
+            seq: 3,
+            round: 2,
+        };
+        let window: Vec<usize> = (0..32).collect();
+        let lanes: Vec<Vec<usize>> = (0..4)
+            .map(|lane| apply(|o| random(o, 4, &at, lane), &window))
+            .collect();
+        // Four draws of 4 from 32 agree by chance with probability about 1e-4 per pair.
+        for a in 0..4 {
+            for b in a + 1..4 {
+                assert_ne!(lanes[a], lanes[b], "lanes {a} and {b}");
+            }
+        }
     }
 }

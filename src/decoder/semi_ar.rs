@@ -26,6 +26,52 @@ pub enum SemiArRule {
     PerRun(f64),
 }
 
+impl SemiArRule {
+    /// Applies the rule to one block's masked positions (ascending): moves the positions it
+    /// fills to the front of `window` and returns their count. `lane` keys `Random`'s draw
+    /// apart for each block one round fills.
+    pub(crate) fn apply(
+        self,
+        window: &mut [usize],
+        preds: &[Prediction],
+        round: &RoundContext,
+        lane: u64,
+    ) -> usize {
+        if window.is_empty() {
+            return 0;
+        }
+        match self {
+            SemiArRule::Threshold(tau) => {
+                let top = most_confident(window.iter().copied(), preds);
+                let mut kept = 0;
+                for j in 0..window.len() {
+                    let i = window[j];
+                    if preds[i].prob >= tau || Some(i) == top {
+                        window[kept] = i;
+                        kept += 1;
+                    }
+                }
+                kept
+            }
+            SemiArRule::TopK(k) => {
+                rank_by_confidence(window, preds);
+                k.min(window.len())
+            }
+            SemiArRule::Factor(f) => rules::factor(window, preds, f),
+            SemiArRule::Eb(gamma) => rules::eb(window, preds, gamma),
+            SemiArRule::EntropyThreshold(eta) => rules::entropy_threshold(window, preds, eta),
+            SemiArRule::LeftToRight => 1,
+            SemiArRule::Random(k) => rules::random(window, k, round, lane),
+            SemiArRule::PerRun(tau) => rules::per_run(window, preds, tau),
+        }
+    }
+
+    /// The rule ranks by H_i, so predictions must carry their entropy.
+    pub(crate) fn needs_entropy(self) -> bool {
+        matches!(self, SemiArRule::Eb(_) | SemiArRule::EntropyThreshold(_))
+    }
+}
+
 /// A semi-autoregressive block decoder.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SemiAr {
@@ -81,29 +127,12 @@ impl AnchorDecoder for SemiAr {
         if out.is_empty() {
             return;
         }
-        match self.rule {
-            SemiArRule::Threshold(tau) => {
-                let top = most_confident(out.iter().copied(), preds);
-                out.retain(|&i| preds[i].prob >= tau || Some(i) == top);
-            }
-            SemiArRule::TopK(k) => {
-                rank_by_confidence(out, preds);
-                out.truncate(k);
-            }
-            SemiArRule::Factor(f) => rules::factor(out, preds, f),
-            SemiArRule::Eb(gamma) => rules::eb(out, preds, gamma),
-            SemiArRule::EntropyThreshold(eta) => rules::entropy_threshold(out, preds, eta),
-            SemiArRule::LeftToRight => out.truncate(1),
-            SemiArRule::Random(k) => rules::random(out, k, round),
-            SemiArRule::PerRun(tau) => rules::per_run(out, preds, tau),
-        }
+        let kept = self.rule.apply(out, preds, round, 0);
+        out.truncate(kept);
     }
 
     fn needs_entropy(&self) -> bool {
-        matches!(
-            self.rule,
-            SemiArRule::Eb(_) | SemiArRule::EntropyThreshold(_)
-        )
+        self.rule.needs_entropy()
     }
 
     fn processed_positions(&self, b: &Branch) -> usize {

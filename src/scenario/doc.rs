@@ -46,6 +46,23 @@ pub enum DecoderKind {
     PerRun,
 }
 
+impl DecoderKind {
+    /// The name a scenario file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            DecoderKind::D2f => "d2f",
+            DecoderKind::Threshold => "threshold",
+            DecoderKind::Topk => "topk",
+            DecoderKind::Factor => "factor",
+            DecoderKind::Eb => "eb",
+            DecoderKind::EntropyThreshold => "entropy_threshold",
+            DecoderKind::LeftToRight => "left_to_right",
+            DecoderKind::Random => "random",
+            DecoderKind::PerRun => "per_run",
+        }
+    }
+}
+
 /// `search.kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -211,6 +228,9 @@ pub struct DecoderDoc {
     pub gamma: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eta: Option<f64>,
+    /// d2f only: another decoder's rule as the fill of each fully activated block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fill_rule: Option<DecoderKind>,
     pub confidence: Option<ConfidenceKind>,
 }
 
@@ -377,6 +397,7 @@ pub const KEYS: &[&str] = &[
     "decoder.factor",
     "decoder.gamma",
     "decoder.eta",
+    "decoder.fill_rule",
     "decoder.confidence",
     "search.kind",
     "search.branches",

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::doc::{DecoderKind, FileDoc, SearchKind};
+use super::doc::{DecoderDoc, DecoderKind, FileDoc, SearchKind};
 use super::load::{Entry, Origin, Scenario};
 use super::models::ModelSpec;
 use super::ScenarioError;
@@ -279,56 +279,84 @@ impl Scenario {
                 Err(err(key, format!("must be a finite number >= 0, got {x}")))
             }
         };
+        // One block's fill under `kind`, shared by the semi-AR decoders and d2f's
+        // `fill_rule`; records the values it used so the configuration shows them.
+        let rule_of =
+            |kind: DecoderKind, d: &mut DecoderDoc| -> Result<Option<SemiArRule>, ScenarioError> {
+                Ok(Some(match kind {
+                    DecoderKind::D2f => return Ok(None),
+                    DecoderKind::Threshold => {
+                        d.fill_threshold = Some(fill);
+                        SemiArRule::Threshold(fill)
+                    }
+                    DecoderKind::Topk => {
+                        d.k = Some(k);
+                        SemiArRule::TopK(k as usize)
+                    }
+                    DecoderKind::Factor => {
+                        let f = d.factor.unwrap_or(1.0);
+                        if !(f > 0.0 && f.is_finite()) {
+                            return Err(err(
+                                "decoder.factor",
+                                format!("must be a finite number > 0, got {f}"),
+                            ));
+                        }
+                        d.factor = Some(f);
+                        SemiArRule::Factor(f)
+                    }
+                    DecoderKind::Eb => {
+                        let g = non_negative("decoder.gamma", d.gamma, 0.1)?;
+                        d.gamma = Some(g);
+                        SemiArRule::Eb(g)
+                    }
+                    DecoderKind::EntropyThreshold => {
+                        let eta = non_negative("decoder.eta", d.eta, 0.5)?;
+                        d.eta = Some(eta);
+                        SemiArRule::EntropyThreshold(eta)
+                    }
+                    DecoderKind::LeftToRight => SemiArRule::LeftToRight,
+                    DecoderKind::Random => {
+                        d.k = Some(k);
+                        SemiArRule::Random(k as usize)
+                    }
+                    DecoderKind::PerRun => {
+                        d.fill_threshold = Some(fill);
+                        SemiArRule::PerRun(fill)
+                    }
+                }))
+            };
         let decoder = match decoder_kind {
             DecoderKind::D2f => {
                 decoder_doc.add_threshold = Some(add);
                 decoder_doc.activate_threshold = Some(act);
                 decoder_doc.fill_threshold = Some(fill);
+                let fill_rule = match decoder_doc.fill_rule {
+                    Some(rule) => rule_of(rule, decoder_doc)?,
+                    None => None,
+                };
                 DecoderSpec::D2f(D2f {
                     block_size: block,
                     max_blocks: blocks,
                     add_threshold: add,
                     activate_threshold: act,
                     fill_threshold: fill,
+                    fill_rule,
                 })
             }
-            DecoderKind::Threshold => {
-                decoder_doc.fill_threshold = Some(fill);
-                semi_ar(SemiArRule::Threshold(fill))
-            }
-            DecoderKind::Topk => {
-                decoder_doc.k = Some(k);
-                semi_ar(SemiArRule::TopK(k as usize))
-            }
-            DecoderKind::Factor => {
-                let f = decoder_doc.factor.unwrap_or(1.0);
-                if !(f > 0.0 && f.is_finite()) {
+            other => {
+                if let Some(rule) = decoder_doc.fill_rule {
                     return Err(err(
-                        "decoder.factor",
-                        format!("must be a finite number > 0, got {f}"),
+                        "decoder.fill_rule",
+                        format!(
+                            "is the fill of d2f's blocks, but decoder.kind is \"{}\"; \
+                             drop decoder.fill_rule, or set decoder.kind = \"d2f\" with \
+                             decoder.fill_rule = \"{}\"",
+                            other.name(),
+                            rule.name()
+                        ),
                     ));
                 }
-                decoder_doc.factor = Some(f);
-                semi_ar(SemiArRule::Factor(f))
-            }
-            DecoderKind::Eb => {
-                let g = non_negative("decoder.gamma", decoder_doc.gamma, 0.1)?;
-                decoder_doc.gamma = Some(g);
-                semi_ar(SemiArRule::Eb(g))
-            }
-            DecoderKind::EntropyThreshold => {
-                let eta = non_negative("decoder.eta", decoder_doc.eta, 0.5)?;
-                decoder_doc.eta = Some(eta);
-                semi_ar(SemiArRule::EntropyThreshold(eta))
-            }
-            DecoderKind::LeftToRight => semi_ar(SemiArRule::LeftToRight),
-            DecoderKind::Random => {
-                decoder_doc.k = Some(k);
-                semi_ar(SemiArRule::Random(k as usize))
-            }
-            DecoderKind::PerRun => {
-                decoder_doc.fill_threshold = Some(fill);
-                semi_ar(SemiArRule::PerRun(fill))
+                semi_ar(rule_of(other, decoder_doc)?.expect("a semi-AR kind has a rule"))
             }
         };
         let search_doc = doc.search.get_or_insert_with(Default::default);

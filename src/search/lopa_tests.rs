@@ -125,6 +125,7 @@ fn d2f_block_completed_by_a_spawn_is_cached_one_round_later() {
         add_threshold: 0.1,
         activate_threshold: 0.95,
         fill_threshold: 0.9,
+        fill_rule: None,
     };
     let ends = run(&model, &dec, 1, &Knobs::default()).unwrap();
     // Rounds process 2, 4 + 4, and 4 + 4 positions (block 0 cached after round 2).
@@ -146,6 +147,7 @@ fn needs_forward_without_lookahead_changes_nothing() {
         add_threshold: 0.1,
         activate_threshold: 0.5,
         fill_threshold: 0.9,
+        fill_rule: None,
     };
     let ends = run(&model, &dec, 0, &Knobs::default()).unwrap();
     let nf = run(&model, &dec, 0, &needs_forward()).unwrap();
@@ -212,6 +214,7 @@ fn force_base_keeps_none_s_order_and_counts_the_branches() {
         add_threshold: 0.1,
         activate_threshold: 0.95,
         fill_threshold: 0.9,
+        fill_rule: None,
     };
     let none = run(&model, &dec, 0, &Knobs::default()).unwrap();
     let knobs = Knobs {

@@ -124,6 +124,7 @@ fn exhaustive_oracle_equals_brute_force_and_never_loses_to_lopa() {
                 add_threshold: 0.1,
                 activate_threshold: 0.9,
                 fill_threshold: tau,
+                fill_rule: None,
             }),
             Arc::new(SemiAr {
                 block_size: block,

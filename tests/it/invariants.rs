@@ -37,7 +37,7 @@ struct World {
 fn world() -> impl Strategy<Value = World> {
     (
         0u8..6,
-        0u8..10,
+        0u8..12,
         any::<bool>(),
         0u8..3,
         0usize..=16,
@@ -155,31 +155,36 @@ fn setup(w: &World, search: Search) -> Setup {
         Attention::Full
     };
     let gen_length = w.block * w.blocks;
+    // 2..=8 name a semi-AR rule; 10 and 11 put one of them into d2f's fill.
+    let rule = |d: u8| match d {
+        2 => SemiArRule::TopK(1 + w.k % 3),
+        3 => SemiArRule::Factor(2.0 * w.tau),
+        4 => SemiArRule::Eb(w.tau),
+        5 => SemiArRule::EntropyThreshold(w.tau),
+        6 => SemiArRule::LeftToRight,
+        7 => SemiArRule::Random(1 + w.k % 3),
+        _ => SemiArRule::PerRun(w.tau),
+    };
+    let d2f = |fill_rule| D2f {
+        block_size: w.block,
+        max_blocks: w.blocks,
+        add_threshold: 0.1,
+        activate_threshold: 0.9,
+        fill_threshold: w.tau,
+        fill_rule,
+    };
     let decoder: Arc<dyn AnchorDecoder> = match w.decoder {
-        0 => Arc::new(D2f {
-            block_size: w.block,
-            max_blocks: w.blocks,
-            add_threshold: 0.1,
-            activate_threshold: 0.9,
-            fill_threshold: w.tau,
-        }),
+        0 => Arc::new(d2f(None)),
         1 => Arc::new(SemiAr {
             block_size: w.block,
             blocks: w.blocks,
             rule: SemiArRule::Threshold(w.tau),
         }),
+        10 | 11 => Arc::new(d2f(Some(rule(2 + (w.k % 7) as u8)))),
         d => Arc::new(SemiAr {
             block_size: w.block,
             blocks: w.blocks,
-            rule: match d {
-                2 => SemiArRule::TopK(1 + w.k % 3),
-                3 => SemiArRule::Factor(2.0 * w.tau),
-                4 => SemiArRule::Eb(w.tau),
-                5 => SemiArRule::EntropyThreshold(w.tau),
-                6 => SemiArRule::LeftToRight,
-                7 => SemiArRule::Random(1 + w.k % 3),
-                _ => SemiArRule::PerRun(w.tau),
-            },
+            rule: rule(d),
         }),
     };
     Setup {

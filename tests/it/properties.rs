@@ -116,6 +116,7 @@ fn setup(c: &Case, search: Search) -> Setup {
             add_threshold: c.taus.0,
             activate_threshold: c.taus.1,
             fill_threshold: c.taus.2,
+            fill_rule: None,
         }),
         1 => Arc::new(SemiAr {
             block_size: c.block,
@@ -315,6 +316,7 @@ fn family_setup(
             add_threshold: 0.1,
             activate_threshold: 0.95,
             fill_threshold: 0.8,
+            fill_rule: None,
         }),
         search: Search::Lopa { branches: k },
         knobs: Default::default(),

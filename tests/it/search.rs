@@ -53,6 +53,73 @@ fn every_new_decoder_runs_with_its_defaults_with_and_without_lopa() {
 }
 
 #[test]
+fn every_rule_runs_as_the_fill_of_d2f_blocks() {
+    let (plain, _) = run("tests/golden/d2f-lopa.toml", &[]);
+    let (own, _) = run("tests/golden/d2f-lopa.toml", &["decoder.fill_rule=d2f"]);
+    assert_eq!(plain, own, "fill_rule = d2f is D2F's own fill");
+    let (_, l2r) = run(
+        "tests/golden/d2f-lopa.toml",
+        &[
+            "decoder.fill_rule=left_to_right",
+            "search.branches=0",
+            "sweep={}",
+        ],
+    );
+    for r in &l2r {
+        // One block is fully active at a time in a slow left-to-right decode, so most rounds
+        // fill one token: never more tokens than rounds times the blocks in flight.
+        let (rounds, tokens): (u64, u64) =
+            (r["rounds"].parse().unwrap(), r["tokens"].parse().unwrap());
+        assert!(
+            rounds >= tokens / 2,
+            "left_to_right in d2f: {rounds} rounds"
+        );
+    }
+    for rule in [
+        "threshold",
+        "topk",
+        "factor",
+        "eb",
+        "entropy_threshold",
+        "random",
+        "per_run",
+    ] {
+        for k in ["0", "3"] {
+            let (_, rows) = run(
+                "tests/golden/d2f-lopa.toml",
+                &[
+                    &format!("decoder.fill_rule={rule}"),
+                    &format!("search.branches={k}"),
+                    "sweep={}",
+                ],
+            );
+            assert!(!rows.is_empty(), "{rule} k={k}");
+            for r in &rows {
+                let (rounds, tokens): (u64, u64) =
+                    (r["rounds"].parse().unwrap(), r["tokens"].parse().unwrap());
+                assert!(rounds >= 1 && tokens >= 1, "{rule} k={k}");
+            }
+        }
+    }
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        "tests/golden/threshold-causal.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        "decoder.fill_rule=eb",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("decoder.fill_rule") && err.contains("d2f"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_decoder_values_name_the_key() {
     for (set, key) in [
         ("decoder.factor=0.0", "decoder.factor"),

@@ -218,6 +218,7 @@ fn reproduces_the_golden_example() {
                 add_threshold: 0.1,
                 activate_threshold: 0.95,
                 fill_threshold: 0.9,
+                fill_rule: None,
             }),
             search: crate::search::Search::Lopa { branches },
             knobs: Default::default(),

@@ -211,6 +211,7 @@ fn reproduces_the_golden_plan_example() {
             add_threshold: 0.1,
             activate_threshold: 0.95,
             fill_threshold: 0.85,
+            fill_rule: None,
         }),
         search: crate::search::Search::Lopa { branches: 2 },
         knobs: Default::default(),
