@@ -93,9 +93,12 @@ impl ConfidenceField {
         if last < round {
             let mut rng = ChaCha8Rng::seed_from_u64(state.key);
             rng.set_stream(i as u64);
-            rng.set_word_pos(u128::from(last) * 16);
             let fresh = (1.0 - p.persistence * p.persistence).sqrt() * p.noise_sd;
-            for _ in last..round {
+            for r in last..round {
+                // Each round's innovation has its own word position: a normal draw takes a
+                // variable number of words, so catching up several rounds from one position
+                // would make the noise depend on how often the position was asked for.
+                rng.set_word_pos(u128::from(r) * 16);
                 let eps: f64 = StandardNormal.sample(&mut rng);
                 n = p.persistence * n + fresh * eps;
             }

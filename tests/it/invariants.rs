@@ -243,10 +243,8 @@ proptest! {
 
     #[test]
     fn a_forced_base_equals_the_anchor_decoder_alone(w in world()) {
-        // Exact models only: the field's noise is not a function of the base's state alone
-        // (a forced-base LoPA decode of the field can take another round count), an open
-        // question recorded in the closing note.
-        prop_assume!(w.family != 3);
+        // Every family, the field too: its noise is a function of (sequence, position,
+        // round) alone, however often the branches ask for a position.
         let mut ws = Workspace::default();
         let none = setup(&w, Search::None).decode(0, &mut ws).unwrap();
         let mut forced = setup(&w, Search::Lopa { branches: w.k });
