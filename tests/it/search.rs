@@ -16,40 +16,76 @@ fn run(scenario: &str, sets: &[&str]) -> (Vec<u8>, Vec<std::collections::HashMap
     (std::fs::read(&path).unwrap(), read_rows(&path))
 }
 
+/// Runs `scenario` with `set` into a fresh folder, expects exit 2, and returns stderr.
+fn refused(scenario: &str, set: &str) -> (String, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let o = lopa(&[
+        "run",
+        scenario,
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+        "--set",
+        set,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{scenario} --set {set}");
+    (stderr(&o), out)
+}
+
+/// Runs `scenario` with `key` set to each of `rules`, at k = 0 and k = 3 with its sweep
+/// dropped, and hands `check` every row's (rule, k, rounds, tokens, rows in the run).
+fn each_rule(
+    scenario: &str,
+    key: &str,
+    rules: &[&str],
+    check: impl Fn(&str, &str, u64, u64, usize),
+) {
+    for rule in rules {
+        for k in ["0", "3"] {
+            let (_, rows) = run(
+                scenario,
+                &[
+                    &format!("{key}={rule}"),
+                    &format!("search.branches={k}"),
+                    "sweep={}",
+                ],
+            );
+            assert!(!rows.is_empty(), "{rule} k={k}");
+            for r in &rows {
+                let (rounds, tokens): (u64, u64) =
+                    (r["rounds"].parse().unwrap(), r["tokens"].parse().unwrap());
+                check(rule, k, rounds, tokens, rows.len());
+            }
+        }
+    }
+}
+
 #[test]
 fn every_new_decoder_runs_with_its_defaults_with_and_without_lopa() {
-    for kind in [
+    let kinds = [
         "factor",
         "eb",
         "entropy_threshold",
         "left_to_right",
         "random",
         "per_run",
-    ] {
-        for k in ["0", "3"] {
-            let (_, rows) = run(
-                "tests/golden/threshold-causal.toml",
-                &[
-                    &format!("decoder.kind={kind}"),
-                    &format!("search.branches={k}"),
-                    "sweep={}",
-                ],
+    ];
+    each_rule(
+        "tests/golden/threshold-causal.toml",
+        "decoder.kind",
+        &kinds,
+        |kind, k, rounds, tokens, rows| {
+            assert_eq!(rows, 4, "{kind} k={k}");
+            assert_eq!(
+                tokens, 48,
+                "{kind} k={k}: every block exists from the start"
             );
-            assert_eq!(rows.len(), 4, "{kind} k={k}");
-            for r in &rows {
-                let (rounds, tokens): (u64, u64) =
-                    (r["rounds"].parse().unwrap(), r["tokens"].parse().unwrap());
-                assert_eq!(
-                    tokens, 48,
-                    "{kind} k={k}: every block exists from the start"
-                );
-                assert!(rounds >= 1 && rounds <= tokens, "{kind} k={k}: {rounds}");
-                if kind == "left_to_right" && k == "0" {
-                    assert_eq!(rounds, tokens, "one token per round");
-                }
+            assert!(rounds >= 1 && rounds <= tokens, "{kind} k={k}: {rounds}");
+            if kind == "left_to_right" && k == "0" {
+                assert_eq!(rounds, tokens, "one token per round");
             }
-        }
-    }
+        },
+    );
 }
 
 #[test]
@@ -75,7 +111,7 @@ fn every_rule_runs_as_the_fill_of_d2f_blocks() {
             "left_to_right in d2f: {rounds} rounds"
         );
     }
-    for rule in [
+    let rules = [
         "threshold",
         "topk",
         "factor",
@@ -83,36 +119,14 @@ fn every_rule_runs_as_the_fill_of_d2f_blocks() {
         "entropy_threshold",
         "random",
         "per_run",
-    ] {
-        for k in ["0", "3"] {
-            let (_, rows) = run(
-                "tests/golden/d2f-lopa.toml",
-                &[
-                    &format!("decoder.fill_rule={rule}"),
-                    &format!("search.branches={k}"),
-                    "sweep={}",
-                ],
-            );
-            assert!(!rows.is_empty(), "{rule} k={k}");
-            for r in &rows {
-                let (rounds, tokens): (u64, u64) =
-                    (r["rounds"].parse().unwrap(), r["tokens"].parse().unwrap());
-                assert!(rounds >= 1 && tokens >= 1, "{rule} k={k}");
-            }
-        }
-    }
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        "tests/golden/threshold-causal.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "decoder.fill_rule=eb",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    ];
+    each_rule(
+        "tests/golden/d2f-lopa.toml",
+        "decoder.fill_rule",
+        &rules,
+        |rule, k, rounds, tokens, _| assert!(rounds >= 1 && tokens >= 1, "{rule} k={k}"),
+    );
+    let (err, _) = refused("tests/golden/threshold-causal.toml", "decoder.fill_rule=eb");
     assert!(
         err.contains("decoder.fill_rule") && err.contains("d2f"),
         "{err}"
@@ -242,18 +256,7 @@ fn a_decode_past_its_round_limit_names_scenario_configuration_and_sequence() {
 
 #[test]
 fn the_oracle_refuses_before_searching_when_its_states_would_not_fit() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        "tests/golden/d2f-lopa.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "search.kind=oracle",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    let (err, out) = refused("tests/golden/d2f-lopa.toml", "search.kind=oracle");
     assert!(
         err.contains("search.kind") && err.contains("search.state_budget_mb"),
         "{err}"
