@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::util::{lopa, lopa_env, read_rows, root, stderr};
+use crate::util::{lopa, lopa_env, read_rows, root, run_ok, stderr};
 
 const BASE: &str = r#"name = "b"
 seed = 1
@@ -99,17 +99,10 @@ fn quickstart_writes_its_three_result_files() {
 
 #[test]
 fn paper_gsm8k_baseline_is_calibrated_to_the_d2f_tpf() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
+    let out = run_ok(
         "scenarios/paper-gsm8k.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        r#"sweep={"search.branches"=[0]}"#,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--set", r#"sweep={"search.branches"=[0]}"#],
+    );
     let tpf: f64 = read_rows(&out.path().join("summary.csv"))[0]["tpf"]
         .parse()
         .unwrap();

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::util::{lopa, lopa_env, read_rows, stderr};
+use crate::util::{lopa, lopa_env, read_rows, run_ok, stderr};
 
 const FIGURES: [&str; 5] = [
     "tpf_vs_branches",
@@ -245,17 +245,7 @@ fn trace_writes_json_lines_and_refuses_a_sweep() {
 
 #[test]
 fn paper_table1_draws_small_multiples_and_two_trace_panels() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        "scenarios/paper-table1.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "sequences=2",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = run_ok("scenarios/paper-table1.toml", &["--set", "sequences=2"]);
     let svg =
         |name: &str| fs::read_to_string(out.path().join(format!("plots/{name}.svg"))).unwrap();
     let tpf = svg("tpf_vs_branches");
@@ -318,19 +308,10 @@ fn report_html_renders_in_headless_chromium_without_horizontal_scrolling() {
         eprintln!("skipped: no chromium on PATH");
         return;
     };
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
+    let out = run_ok(
         "scenarios/paper-table1.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "sequences=2",
-        "--case",
-        "GSM8K/*",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--set", "sequences=2", "--case", "GSM8K/*"],
+    );
     let html = fs::read_to_string(out.path().join("report.html")).unwrap();
     // No table cell holds a number with more than 4 significant figures.
     for cell in html.split("<td>").skip(1) {

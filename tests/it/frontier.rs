@@ -2,23 +2,14 @@
 
 use std::fs;
 
-use crate::util::{lopa, stderr};
+use crate::util::run_ok;
 
 #[test]
 fn tfo_study_draws_the_frontier_with_its_pareto_front() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
+    let out = run_ok(
         "scenarios/tfo-study.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "sequences=2",
-        "--set",
-        "gen_length=32",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--set", "sequences=2", "--set", "gen_length=32"],
+    );
     let png = image::open(out.path().join("plots/tfo_frontier.png"))
         .expect("tfo_frontier.png decodes")
         .to_rgb8();
@@ -43,17 +34,7 @@ fn tfo_study_draws_the_frontier_with_its_pareto_front() {
 
 #[test]
 fn one_decoder_draws_no_frontier() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        "scenarios/quickstart.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "sequences=2",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = run_ok("scenarios/quickstart.toml", &["--set", "sequences=2"]);
     assert!(out.path().join("plots/tfo_map.png").exists());
     assert!(!out.path().join("plots/tfo_frontier.png").exists());
     assert!(!out.path().join("plots/tfo_frontier.svg").exists());

@@ -1,17 +1,12 @@
 //! The decoders of SPEC 3.4 and the search options of SPEC 4.3 to 4.5, run through the CLI
 //! on the worked-example scenarios.
 
-use crate::util::{lopa, read_rows, stderr};
+use crate::util::{lopa, read_rows, run_ok, stderr};
 
 /// Runs `scenario` with `sets` and returns `runs.csv`'s bytes and rows.
 fn run(scenario: &str, sets: &[&str]) -> (Vec<u8>, Vec<std::collections::HashMap<String, String>>) {
-    let out = tempfile::tempdir().unwrap();
-    let mut args = vec!["run", scenario, "--out", out.path().to_str().unwrap(), "-q"];
-    for s in sets {
-        args.extend(["--set", s]);
-    }
-    let o = lopa(&args);
-    assert!(o.status.success(), "{scenario} {sets:?}: {}", stderr(&o));
+    let extra: Vec<&str> = sets.iter().flat_map(|s| ["--set", s]).collect();
+    let out = run_ok(scenario, &extra);
     let path = out.path().join("runs.csv");
     (std::fs::read(&path).unwrap(), read_rows(&path))
 }

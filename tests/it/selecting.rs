@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::util::{lopa, read_rows, stderr};
+use crate::util::{lopa, read_rows, run_ok, stderr};
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -10,19 +10,10 @@ fn stdout(o: &std::process::Output) -> String {
 
 #[test]
 fn case_selects_one_case_in_run_and_unknown_names_list_the_valid_ones() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
+    let out = run_ok(
         "scenarios/paper-table1.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "sequences=2",
-        "--case",
-        "MATH/hmm",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--set", "sequences=2", "--case", "MATH/hmm"],
+    );
     let rows = read_rows(&out.path().join("summary.csv"));
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r["case"] == "MATH/hmm"), "{rows:?}");
@@ -213,21 +204,17 @@ fn list_completions_version_markdown_and_jobs() {
 
 #[test]
 fn trace_config_chooses_the_right_panel_of_tfo_map() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
+    let out = run_ok(
         "scenarios/paper-table1.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "sequences=2",
-        "--case",
-        "MATH/*",
-        "--set",
-        "output.trace_config=3",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &[
+            "--set",
+            "sequences=2",
+            "--case",
+            "MATH/*",
+            "--set",
+            "output.trace_config=3",
+        ],
+    );
     let rows = read_rows(&out.path().join("trace.csv"));
     let mut configs: Vec<&str> = rows.iter().map(|r| r["config"].as_str()).collect();
     configs.dedup();

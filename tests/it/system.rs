@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::util::{lopa, read_rows, root, stderr};
+use crate::util::{lopa, read_rows, root, run_ok, stderr};
 
 /// The paper's implied time per round, TPF / TPS (Tables 3 and 7), and whether the row
 /// calibrated its platform's overhead.
@@ -28,15 +28,7 @@ const KNOWN_GAPS: [(&str, f64); 1] = [("nv-instruct-mbpp", 0.30)];
 
 #[test]
 fn lopa_dist_round_times_match_the_paper() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        "scenarios/lopa-dist.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = run_ok("scenarios/lopa-dist.toml", &[]);
     let rows = read_rows(&out.path().join("summary.csv"));
     assert_eq!(rows.len(), PAPER_ROUND_MS.len());
     for ((case, paper, calibrated), row) in PAPER_ROUND_MS.iter().zip(&rows) {
@@ -68,17 +60,7 @@ fn lopa_dist_round_times_match_the_paper() {
 
 #[test]
 fn system_sweep_peaks_at_a_finite_k() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        "scenarios/system-sweep.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        "sequences=4",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = run_ok("scenarios/system-sweep.toml", &["--set", "sequences=4"]);
     let rows = read_rows(&out.path().join("summary.csv"));
     let a100: Vec<(usize, f64)> = rows
         .iter()
@@ -106,15 +88,7 @@ fn system_sweep_peaks_at_a_finite_k() {
 
 #[test]
 fn untimed_scenarios_have_no_system_columns_or_figure() {
-    let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        "scenarios/quickstart.toml",
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = run_ok("scenarios/quickstart.toml", &[]);
     let summary = fs::read_to_string(out.path().join("summary.csv")).unwrap();
     let runs = fs::read_to_string(out.path().join("runs.csv")).unwrap();
     assert!(!summary.contains("round_ms") && !runs.contains("latency_s"));

@@ -47,3 +47,14 @@ pub fn read_rows(path: &Path) -> Vec<HashMap<String, String>> {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// `lopa-sim run SCENARIO --out DIR -q EXTRA...` into a fresh folder, which it returns; the
+/// run must succeed.
+pub fn run_ok(scenario: &str, extra: &[&str]) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["run", scenario, "--out", out.path().to_str().unwrap(), "-q"];
+    args.extend_from_slice(extra);
+    let o = lopa(&args);
+    assert!(o.status.success(), "{scenario} {extra:?}: {}", stderr(&o));
+    out
+}
