@@ -203,7 +203,7 @@ fn the_slurm_script_submits_an_array_and_a_dependent_merge() {
     let sh = |env: &[(&str, &str)], args: &[&str]| {
         let mut c = std::process::Command::new("bash");
         c.current_dir(root()).arg(&script).args(args);
-        c.env("PATH", &path).env("LOPA_SIM", &lopa_bin);
+        c.env("PATH", &path).env("LOPA_SIM", lopa_bin);
         c.env("LOPA_SIM_ARGS", SMALL.join(" "));
         for (k, v) in env {
             c.env(k, v);
