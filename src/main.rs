@@ -50,6 +50,27 @@ enum Command {
         /// Write into a results folder that holds another scenario's results.
         #[arg(long)]
         force: bool,
+        /// Decode only shard I of N (work items t with t mod N = I - 1), e.g. 2/8; combine
+        /// the shard folders with `lopa-sim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<lopa_sim::sweep::Shard>,
+        /// Continue an interrupted run in the same --out folder: skip the work items its
+        /// journal holds.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Combine the folders of `run --shard I/N` (every I of one N) into one results folder,
+    /// byte-identical to an unsharded run.
+    Merge {
+        /// The shard folders, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The results folder to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Write into a results folder that holds another scenario's results.
+        #[arg(long)]
+        force: bool,
     },
     /// Redraw every figure and report.html of a results folder, without decoding again.
     Plot {
@@ -148,6 +169,8 @@ fn main() -> ExitCode {
             list,
             export_markdown,
             force,
+            shard,
+            resume,
         } => cli::run(&cli::RunOptions {
             scenario,
             out,
@@ -158,8 +181,17 @@ fn main() -> ExitCode {
             list,
             export_markdown,
             force,
+            shard,
+            resume,
         })
         .map(|_| ()),
+        Command::Merge { dirs, out, force } => cli::merge(&cli::MergeOptions {
+            dirs,
+            out,
+            force,
+            quiet,
+            verbose,
+        }),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

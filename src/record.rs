@@ -2,7 +2,7 @@
 //!
 //! Reports, plots and summaries read only these types.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Output quality of one finished sequence, as the model judges it. A field the model does
 /// not define stays `None` and is written as an empty CSV cell.
@@ -180,7 +180,7 @@ impl DecodeRecord {
 }
 
 /// How one configuration is named in the outputs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConfigLabel {
     /// Configuration number, from 0.
     pub index: usize,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{calibrate, cell, CalibrateOptions, Method, Outcome};
+use super::{calibrate_observed, cell, CalibrateOptions, Method, Outcome};
 
 /// `lopa-sim calibrate`: runs the search, prints the fit and where it was written. A fit
 /// that misses its tolerance (without `accept_closest`) is an error that states the
@@ -16,9 +16,10 @@ use super::{calibrate, cell, CalibrateOptions, Method, Outcome};
 pub fn command(opts: &CalibrateOptions, quiet: bool) -> Result<()> {
     let bar = if !quiet && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {pos} evaluations, {elapsed} {wide_msg}")
-        {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} evaluation {msg}: {bar:30} {pos}/{len} work items, {per_sec}, \
+                 {elapsed} (eta {eta})",
+        ) {
             bar.set_style(style);
         }
         bar.enable_steady_tick(Duration::from_millis(200));
@@ -33,12 +34,27 @@ pub fn command(opts: &CalibrateOptions, quiet: bool) -> Result<()> {
             opts.scenario.display()
         );
     }
-    let result = calibrate(opts, &mut |line| {
-        bar.inc(1);
-        if !quiet {
-            bar.suspend(|| println!("{line}"));
-        }
-    });
+    // The bar follows the current evaluation's work items: how many evaluations a search
+    // needs is not known in advance, so only an evaluation has a true ETA.
+    let evaluations = std::sync::atomic::AtomicU64::new(0);
+    let result = calibrate_observed(
+        opts,
+        &mut |line| {
+            if !quiet {
+                bar.suspend(|| println!("{line}"));
+            }
+        },
+        &|event| match event {
+            Some(items) => {
+                let n = evaluations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                bar.set_message(n.to_string());
+                bar.set_length(items);
+                bar.set_position(0);
+                bar.reset_eta();
+            }
+            None => bar.inc(1),
+        },
+    );
     bar.finish_and_clear();
     let outcome = result?;
     if !outcome.within && !outcome.written {

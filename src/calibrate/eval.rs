@@ -47,6 +47,8 @@ pub struct Evaluator<'a> {
     pub(super) opts: &'a CalibrateOptions,
     pub(super) knobs: &'a [Knob],
     pub(super) targets: &'a [Target],
+    /// Told each evaluation's work items (`Some(n)`) and each decode (`None`).
+    pub(super) decodes: &'a (dyn Fn(Option<u64>) + Sync),
 }
 
 impl Evaluator<'_> {
@@ -89,7 +91,8 @@ impl Evaluator<'_> {
         }
         let setups = scenario.setups(&needed)?;
         let labels: Vec<_> = needed.iter().map(|r| r.label.clone()).collect();
-        let runs = sweep::run(&setups, &labels, &|| ())?;
+        (self.decodes)(Some(setups.iter().map(|s| s.decodes() as u64).sum()));
+        let runs = sweep::run(&setups, &labels, &|| (self.decodes)(None))?;
         self.targets
             .iter()
             .zip(slot)

@@ -251,6 +251,16 @@ fn check(opts: &CalibrateOptions, knobs: &[Knob]) -> Result<f64> {
 /// Runs a calibration, reporting each evaluation to `progress`, and writes the scenario
 /// when every target is within tolerance (or `accept_closest` is set).
 pub fn calibrate(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<Outcome> {
+    calibrate_observed(opts, progress, &|_| ())
+}
+
+/// Like [`calibrate`], also telling `decodes` about the work items of each evaluation:
+/// `Some(n)` when an evaluation of n work items starts, `None` when one is decoded.
+pub fn calibrate_observed(
+    opts: &CalibrateOptions,
+    progress: &mut dyn FnMut(&str),
+    decodes: &(dyn Fn(Option<u64>) + Sync),
+) -> Result<Outcome> {
     let knobs = knobs(opts)?;
     let tolerance = check(opts, &knobs)?;
     let table_target = [Target {
@@ -267,6 +277,7 @@ pub fn calibrate(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Res
         opts,
         knobs: &knobs,
         targets,
+        decodes,
     };
     let at = |xs: &[f64]| {
         knobs

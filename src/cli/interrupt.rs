@@ -21,7 +21,10 @@ pub fn install() {
             remove_partial(&dir.join("plots"));
         }
         let kept = dir.map_or(String::new(), |d| {
-            format!("; the files already in {} are complete", d.display())
+            format!(
+                "; the files already in {} are complete (`run` continues with --resume)",
+                d.display()
+            )
         });
         eprintln!("\ninterrupted: stopped before the run finished{kept}");
         std::process::exit(i32::from(INTERRUPTED));

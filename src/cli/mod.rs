@@ -1,13 +1,16 @@
 //! The commands behind the binary: everything that touches files and the terminal.
 //! `main.rs` only parses arguments into these options and reports errors.
 
+mod finish;
 pub mod interrupt;
 mod list;
+mod merge;
 mod outputs;
 mod progress;
 mod run;
 mod trace;
 
+pub use merge::{merge, MergeOptions};
 pub use run::{prepare, prepare_cases, run, RunOptions, RunOutput};
 pub use trace::{trace, TraceOptions};
 

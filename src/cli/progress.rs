@@ -16,9 +16,9 @@ pub(crate) struct Progress {
 impl Progress {
     pub(crate) fn new(total: u64, enabled: bool) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {elapsed} (eta {eta})")
-        {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} work items, {per_sec}, {elapsed} (eta {eta})",
+        ) {
             bar.set_style(style);
         }
         Progress {
@@ -27,6 +27,13 @@ impl Progress {
             enabled,
             shown: AtomicBool::new(false),
         }
+    }
+
+    /// Starts the bar at `done` items (a resumed run): the rate and ETA count only the
+    /// items decoded from now on.
+    pub(crate) fn resume_at(&self, done: u64) {
+        self.bar.set_position(done);
+        self.bar.reset_eta();
     }
 
     pub(crate) fn tick(&self) {

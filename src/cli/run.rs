@@ -3,15 +3,17 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use crate::engine::Workspace;
-use crate::record::ConfigRuns;
+use crate::engine::{Setup, Workspace};
+use crate::journal::{self, Appender};
+use crate::record::{ConfigLabel, ConfigRuns};
 use crate::report::{self, write_atomic};
 use crate::scenario::{self, Resolved, Scenario};
-use crate::{results, sweep};
+use crate::sweep::{self, Shard};
 
+use super::finish::{self, Collector, RunMeta};
 use super::progress::Progress;
 
 /// Options of `lopa-sim run`.
@@ -35,6 +37,10 @@ pub struct RunOptions {
     pub export_markdown: Option<PathBuf>,
     /// Write into a folder that holds another scenario's results.
     pub force: bool,
+    /// Decode only this shard's work items, for `merge` (None: all of them).
+    pub shard: Option<Shard>,
+    /// Continue the run whose journal is in the results folder.
+    pub resume: bool,
 }
 
 /// What a run produced.
@@ -101,9 +107,10 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         super::outputs::check_writable_file(md)?;
     }
     super::outputs::claim(&dir, &first.name, &opts.scenario, opts.force)?;
+    let shard = opts.shard.unwrap_or(Shard::WHOLE);
     if opts.verbose > 0 {
         eprintln!(
-            "{}: {} configurations x {} sequences into {}",
+            "{}: {} configurations x {} sequences into {} (shard {shard})",
             opts.scenario.display(),
             resolved.len(),
             first.sequences,
@@ -112,54 +119,67 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     }
     super::interrupt::watch(&dir);
 
-    let total: usize = setups.iter().map(|s| s.decodes()).sum();
-    let bar = Progress::new(total as u64, !opts.quiet && std::io::stderr().is_terminal());
-    let labels: Vec<_> = resolved.iter().map(|r| r.label.clone()).collect();
-    let runs = sweep::run(&setups, &labels, &|| bar.tick())
-        .with_context(|| format!("scenario {}", opts.scenario.display()))?;
-    bar.finish();
-
-    let mut summaries: Vec<_> = runs.iter().map(report::summarize).collect();
-    report::set_oracle_gaps(&mut summaries, &scenario::oracle_partners(&resolved));
-    let resolved_json: Vec<_> = resolved
-        .iter()
-        .map(|r| serde_json::to_value(&r.doc))
-        .collect::<Result<_, _>>()?;
-    let write = |name: &str, bytes: &[u8]| {
-        let path = dir.join(name);
-        write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
-    };
-    let runs_path = dir.join("runs.csv");
-    report::write_atomic_with(&runs_path, |file| {
-        report::write_runs_csv(&runs, file).map_err(std::io::Error::other)
-    })
-    .with_context(|| format!("cannot write {}", runs_path.display()))?;
-    write("summary.csv", &report::summary_csv(&runs, &summaries)?)?;
-    let json = report::summary_json(
-        &scenario_json(&scenario, &opts.sets)?,
-        first.seed,
-        &runs,
-        &summaries,
-        &resolved_json,
+    let meta = RunMeta::new(
+        &opts.scenario,
+        scenario_json(&scenario, &opts.sets)?,
+        &resolved,
+        &setups,
     )?;
-    write("summary.json", &json)?;
-    write("rounds.csv", &report::rounds_csv(&runs)?)?;
-    let mut traces = Vec::new();
-    let mut ws = Workspace::default();
-    for config in traced_configs(&runs, first.trace_config) {
-        let seq = resolved[config].config.trace_seq;
-        let (_, trace) = setups[config]
-            .trace(seq, config, &mut ws)
-            .with_context(|| {
-                format!(
-                    "scenario {}: tracing configuration {config}, sequence {seq}",
-                    opts.scenario.display()
-                )
-            })?;
-        traces.push(trace);
+    // A stale description would let `merge` take this folder for a finished shard.
+    let shard_file = dir.join(finish::SHARD_FILE);
+    if shard_file.exists() {
+        std::fs::remove_file(&shard_file)
+            .with_context(|| format!("cannot remove {}", shard_file.display()))?;
     }
-    write("trace.csv", &report::trace_csv(&traces)?)?;
-    let written = results::render(&dir)?;
+    let (journal, done) = open_journal(&dir, &meta, shard, opts)?;
+    let share = shard.share(meta.tasks());
+    let pending = (0..meta.tasks())
+        .filter(|&t| shard.owns(t) && !done[t])
+        .count();
+    let bar = Progress::new(share as u64, !opts.quiet && std::io::stderr().is_terminal());
+    bar.resume_at((share - pending) as u64);
+    sweep::run_items(&setups, &|t| shard.owns(t) && !done[t], &|t, r, b| {
+        journal.append(t, r, b);
+        bar.tick();
+    })
+    .with_context(|| format!("scenario {}", opts.scenario.display()))?;
+    journal.finish()?;
+    bar.finish();
+    let trace_csv = traces(opts, &resolved, &setups)?;
+
+    if shard.count > 1 {
+        let description = finish::ShardFile {
+            identity: meta.identity(shard),
+            meta,
+            trace_csv: String::from_utf8(trace_csv)?,
+        };
+        let mut bytes = serde_json::to_vec_pretty(&description)?;
+        bytes.push(b'\n');
+        write_atomic(&shard_file, &bytes)
+            .with_context(|| format!("cannot write {}", shard_file.display()))?;
+        if !opts.quiet {
+            super::stdout(&format!(
+                "shard {shard}: {share} of {} work items in {}; combine the shards with \
+                 lopa-sim merge DIR... --out DIR\n",
+                description.meta.tasks(),
+                dir.display()
+            ));
+        }
+        return Ok(RunOutput {
+            dir,
+            runs: Vec::new(),
+        });
+    }
+    let journal_path = dir.join(journal::FILE);
+    let mut collector = Collector::new(&meta);
+    journal::read(&journal_path, &mut |t, r, b| collector.add(t, r, &b))?;
+    let runs = collector
+        .finish()
+        .with_context(|| format!("{}", journal_path.display()))?;
+    let (summaries, written) = finish::write_results(&dir, &meta, &runs, &trace_csv)?;
+    // Everything is in the result files now; a later --resume starts over.
+    std::fs::remove_file(&journal_path)
+        .with_context(|| format!("cannot remove {}", journal_path.display()))?;
     if let Some(md) = &opts.export_markdown {
         write_atomic(md, report::markdown(&runs, &summaries).as_bytes())
             .with_context(|| format!("cannot write {}", md.display()))?;
@@ -174,6 +194,71 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         super::stdout(&format!("results in {}\n", dir.display()));
     }
     Ok(RunOutput { dir, runs })
+}
+
+/// The journal of this run, and which work items it holds already: with `--resume`, the
+/// folder's journal after checking that it is of this very run; else a new one.
+fn open_journal(
+    dir: &Path,
+    meta: &RunMeta,
+    shard: Shard,
+    opts: &RunOptions,
+) -> Result<(Appender, Vec<bool>)> {
+    let path = dir.join(journal::FILE);
+    let identity = meta.identity(shard);
+    let mut done = vec![false; meta.tasks()];
+    if opts.resume && path.exists() {
+        let contents = journal::read(&path, &mut |t, _, _| {
+            if let Some(d) = done.get_mut(t) {
+                *d = true;
+            }
+            Ok(())
+        })?;
+        if let Some(diff) = contents.identity.differs(&identity) {
+            bail!(
+                "cannot resume in {}: its journal is of {diff}; start over without --resume, \
+                 or write elsewhere with --out DIR",
+                dir.display()
+            );
+        }
+        if opts.verbose > 0 {
+            let n = done.iter().filter(|&&d| d).count();
+            let torn = if contents.torn {
+                " (a torn last line was discarded)"
+            } else {
+                ""
+            };
+            eprintln!("resuming: {n} work items done{torn}");
+        }
+        return Ok((Appender::resume(&path, contents.valid_len)?, done));
+    }
+    if opts.resume && !opts.quiet {
+        eprintln!(
+            "note: {} holds no journal to resume; starting from the beginning",
+            dir.display()
+        );
+    }
+    Ok((Appender::create(&path, &identity)?, done))
+}
+
+/// `trace.csv`: the `tfo_map` decodes, traced round by round.
+fn traces(opts: &RunOptions, resolved: &[Resolved], setups: &[Setup]) -> Result<Vec<u8>> {
+    let labels: Vec<_> = resolved.iter().map(|r| r.label.clone()).collect();
+    let mut traces = Vec::new();
+    let mut ws = Workspace::default();
+    for config in traced_configs(&labels, resolved[0].config.trace_config) {
+        let seq = resolved[config].config.trace_seq;
+        let (_, trace) = setups[config]
+            .trace(seq, config, &mut ws)
+            .with_context(|| {
+                format!(
+                    "scenario {}: tracing configuration {config}, sequence {seq}",
+                    opts.scenario.display()
+                )
+            })?;
+        traces.push(trace);
+    }
+    Ok(report::trace_csv(&traces)?)
 }
 
 /// The scenario after `--set`, before expansion, for `summary.json`.
@@ -212,28 +297,27 @@ fn scenario_json(s: &Scenario, sets: &[String]) -> Result<serde_json::Value> {
 /// The `tfo_map` panels: the first configuration with k = 0, and `output.trace_config` if
 /// given, else the configuration with the largest k among those whose case and other swept
 /// keys (those that do not set k) sit at their first values.
-fn traced_configs(runs: &[ConfigRuns], chosen: Option<usize>) -> Vec<usize> {
-    let first = &runs[0].label;
-    let baseline = runs.iter().position(|r| r.label.branches == 0).unwrap_or(0);
+fn traced_configs(labels: &[ConfigLabel], chosen: Option<usize>) -> Vec<usize> {
+    let first = &labels[0];
+    let baseline = labels.iter().position(|l| l.branches == 0).unwrap_or(0);
     let sets_k = |k: &str| k == "search.branches" || k == "search.kind";
-    let others_first = |l: &crate::record::ConfigLabel| {
+    let others_first = |l: &ConfigLabel| {
         l.case == first.case
             && l.swept
                 .iter()
                 .zip(&first.swept)
                 .all(|((k, v), (_, v0))| sets_k(k) || v == v0)
     };
-    if let Some(c) = chosen.filter(|&c| c < runs.len()) {
+    if let Some(c) = chosen.filter(|&c| c < labels.len()) {
         // The left panel is the k = 0 decode of the chosen configuration's own case and
         // swept values, when there is one.
-        let own = &runs[c].label;
-        let baseline = runs
+        let own = &labels[c];
+        let baseline = labels
             .iter()
-            .position(|r| {
-                r.label.branches == 0
-                    && r.label.case == own.case
-                    && r.label
-                        .swept
+            .position(|l| {
+                l.branches == 0
+                    && l.case == own.case
+                    && l.swept
                         .iter()
                         .zip(&own.swept)
                         .all(|((k, v), (_, v0))| sets_k(k) || v == v0)
@@ -245,14 +329,14 @@ fn traced_configs(runs: &[ConfigRuns], chosen: Option<usize>) -> Vec<usize> {
             vec![baseline, c]
         };
     }
-    let widest = runs
+    let widest = labels
         .iter()
-        .filter(|r| others_first(&r.label))
-        .fold(None::<&ConfigRuns>, |best, r| match best {
-            Some(b) if b.label.branches >= r.label.branches => Some(b),
-            _ => Some(r),
+        .filter(|l| others_first(l))
+        .fold(None::<&ConfigLabel>, |best, l| match best {
+            Some(b) if b.branches >= l.branches => Some(b),
+            _ => Some(l),
         })
-        .map_or(0, |r| r.label.index);
+        .map_or(0, |l| l.index);
     if widest == baseline {
         vec![baseline]
     } else {

@@ -12,6 +12,7 @@ mod properties;
 mod refusals;
 mod search;
 mod selecting;
+mod sharding;
 mod system;
 mod util;
 mod worlds;

@@ -258,6 +258,7 @@ fn results_folder() -> &'static Path {
             list: false,
             export_markdown: None,
             force: false,
+            ..Default::default()
         })
         .unwrap();
         dir
