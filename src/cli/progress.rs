@@ -3,7 +3,17 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+
+/// Work items per second, to about 3 significant figures.
+fn rate(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let r = state.per_sec();
+    let _ = match r {
+        r if r >= 100.0 => write!(w, "{r:.0}/s"),
+        r if r >= 10.0 => write!(w, "{r:.1}/s"),
+        r => write!(w, "{r:.2}/s"),
+    };
+}
 
 /// A progress bar that appears only on a terminal, and only once a run has lasted a second.
 pub(crate) struct Progress {
@@ -17,9 +27,9 @@ impl Progress {
     pub(crate) fn new(total: u64, enabled: bool) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} work items, {per_sec}, {elapsed} (eta {eta})",
+            "{bar:40} {pos}/{len} work items, {rate}, {elapsed} (eta {eta})",
         ) {
-            bar.set_style(style);
+            bar.set_style(style.with_key("rate", rate));
         }
         Progress {
             bar,
