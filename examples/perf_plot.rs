@@ -27,6 +27,15 @@ fn per_round(dir: &Path) -> Option<f64> {
     Some(ns / rounds)
 }
 
+/// Where point `x` of `group` sits on the (log) x axis: k + 1 branches for the k sweep.
+fn xpos(group: &str, x: usize) -> f64 {
+    if group == "round_vs_k" {
+        x as f64 + 1.0
+    } else {
+        x as f64
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     lopa_sim::plot::register_font()?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -58,8 +67,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let pts: Vec<(f64, f64)> = xs
                 .iter()
                 .filter_map(|&x| {
-                    let us = per_round(&crit.join(group).join(fam).join(x.to_string()))? / 1e3;
-                    Some(((x as f64).max(0.5), us))
+                    let us = per_round(&crit.join(group).join(format!("{fam}_{x}")))? / 1e3;
+                    Some((xpos(group, x), us))
                 })
                 .collect();
             ymax = pts.iter().fold(ymax, |m, p| m.max(p.1));
@@ -70,14 +79,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|s| {
                     s.iter()
-                        .find(|p| p.0 == (x as f64).max(0.5))
+                        .find(|p| p.0 == xpos(group, x))
                         .map_or("-".into(), |p| format!("{:.1}", p.1))
                 })
                 .collect();
             println!("| {x} | {} |", cells.join(" | "));
         }
-        let x0 = (xs[0] as f64).max(0.5);
-        let x1 = *xs.last().unwrap() as f64;
+        let x0 = xpos(group, xs[0]) * 0.8;
+        let x1 = xpos(group, *xs.last().unwrap());
         let mut chart = ChartBuilder::on(panel)
             .caption(
                 format!("per-round cost against {}", &xlabel[..1]),
@@ -86,14 +95,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(70)
-            .build_cartesian_2d((x0..x1 * 1.2).log_scale(), (0.1f64..ymax * 2.0).log_scale())?;
+            .build_cartesian_2d((x0..x1 * 1.2).log_scale(), (1f64..ymax * 2.0).log_scale())?;
         chart
             .configure_mesh()
             .x_desc(if *group == "round_vs_k" {
-                "k (0 drawn at 0.5)"
+                "k + 1 (branches per round)"
             } else {
                 *xlabel
             })
+            .light_line_style(TRANSPARENT)
+            .x_labels(8)
+            .y_labels(6)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc("microseconds per round")
             .label_style(("sans-serif", 18))
             .draw()?;

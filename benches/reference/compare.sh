@@ -9,7 +9,7 @@ V=${1:-32}; L=${2:-256}; SEQ=${3:-32}; DEC=${4:-d2f}; ATT=${5:-full}; CONF=${6:-
 PY=${PYTHON:-/usr/bin/python3}
 BIN=${BIN:-target/release/lopa-sim}
 W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+[ -n "${KEEP:-}" ] && echo "keeping $W" || trap 'rm -rf "$W"' EXIT
 "$PY" - "$V" "$W" <<'PYEOF'
 import sys, numpy as np
 v, w = int(sys.argv[1]), sys.argv[2]

@@ -84,6 +84,52 @@ impl PredictionMemo {
     }
 }
 
+/// Distributions (V values each) by key, for mixtures whose final prediction depends on
+/// more than the key: the plan mixture memoises each plan's section-2 marginal and mixes
+/// them with the branch's posterior. Entries are stored in one arena, cleared when full.
+#[derive(Default)]
+pub(crate) struct DistributionMemo {
+    owner: u64,
+    vocab: usize,
+    map: HashMap<Key, usize, FixedState>,
+    arena: Vec<f64>,
+}
+
+/// Values the distribution arena holds before it starts over (8 MiB).
+const ARENA: usize = 1 << 20;
+
+impl DistributionMemo {
+    /// Readies the memo for `owner`'s distributions over `vocab` tokens.
+    pub(crate) fn bind(&mut self, owner: u64, vocab: usize) {
+        if self.owner != owner || self.vocab != vocab {
+            self.map.clear();
+            self.arena.clear();
+            (self.owner, self.vocab) = (owner, vocab);
+        }
+    }
+
+    /// The distribution under `key`, written by `compute` into a V-long slice on a miss.
+    #[inline]
+    pub(crate) fn get_or(&mut self, key: Key, compute: impl FnOnce(&mut [f64])) -> &[f64] {
+        let v = self.vocab;
+        let at = match self.map.get(&key) {
+            Some(&at) => at,
+            None => {
+                if self.arena.len() + v > ARENA.max(v) {
+                    self.map.clear();
+                    self.arena.clear();
+                }
+                let at = self.arena.len();
+                self.arena.resize(at + v, 0.0);
+                compute(&mut self.arena[at..at + v]);
+                self.map.insert(key, at);
+                at
+            }
+        };
+        &self.arena[at..at + v]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chain_gen::{self, ChainParams};
 use super::markov::{sample_chain, MarkovOracle};
+use super::memo::{key, DistributionMemo, MAX_TAG, MAX_TOKEN};
 use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, Token, MASK};
@@ -65,6 +66,9 @@ struct Buffers {
     snap_owner: u64,
     /// The tokens before this index agree with `snap_tokens` (set at the start of a call).
     snap_agree: usize,
+    /// Each plan's section-2 marginal by (plan, neighbours): a pure function of the key,
+    /// shared by every branch, round and sequence of this mixture.
+    marginals: DistributionMemo,
 }
 
 /// Positions between posterior snapshots.
@@ -132,6 +136,8 @@ impl PlanMixture {
             .zip(&b.snap_tokens[..n])
             .position(|(a, b)| a != b)
             .unwrap_or(n);
+        let memo = reuse && m < MAX_TAG as usize && v < MAX_TOKEN as usize;
+        b.marginals.bind(self.id, v);
         b.mant.clear();
         b.mant.extend_from_slice(&self.prior);
         b.exp.clear();
@@ -171,10 +177,18 @@ impl PlanMixture {
             // q = the sum, in plan order, of w_z times plan z's section-2 marginal. A plan
             // of weight 0 adds exactly nothing; skipping it spares its powers.
             b.q.fill(0.0);
-            for (plan, &wz) in self.plans.iter().zip(&b.w) {
+            for (z, (plan, &wz)) in self.plans.iter().zip(&b.w).enumerate() {
                 if wz != 0.0 {
-                    plan.marginal(tokens[left], i - left, right, &mut b.qz);
-                    for (a, &p) in b.q.iter_mut().zip(&b.qz) {
+                    let (xl, dl) = (tokens[left], i - left);
+                    let qz: &[f64] = if memo {
+                        b.marginals.get_or(key(z as u32, xl, dl, right), |q| {
+                            plan.marginal(xl, dl, right, q)
+                        })
+                    } else {
+                        plan.marginal(xl, dl, right, &mut b.qz);
+                        &b.qz
+                    };
+                    for (a, &p) in b.q.iter_mut().zip(qz) {
                         *a += wz * p;
                     }
                 }
