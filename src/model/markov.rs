@@ -29,12 +29,19 @@ pub struct MarkovOracle {
     id: u64,
 }
 
-/// The incremental path's state in the scratch slot: the memo and its own buffers.
+/// The incremental path's state: the memo and its own buffers.
 #[derive(Default)]
 struct MemoSlot {
     memo: PredictionMemo,
     q: Vec<f64>,
     right: Vec<usize>,
+}
+
+thread_local! {
+    /// One memo per thread rather than per workspace: a sweep makes a workspace for every
+    /// piece of work rayon splits off, and a memo that outlives them stays warm across a
+    /// thread's decodes of the same world. Results never depend on what it holds.
+    static MEMO: std::cell::RefCell<MemoSlot> = std::cell::RefCell::new(MemoSlot::default());
 }
 
 impl MarkovOracle {
@@ -207,13 +214,15 @@ impl ConfidenceModel for MarkovOracle {
         }
         let entropy = scratch.want_entropy;
         let v = self.vocab_size();
-        let MemoSlot { memo, q, right } = scratch.slot::<MemoSlot>();
-        memo.bind(self.id, kind, entropy);
-        q.resize(v, 0.0);
-        self.neighbours(branch, positions, right, |i, xl, dl, r| {
-            out[i] = memo.get_or(key(0, xl, dl, r), || {
-                self.marginal(xl, dl, r, q);
-                Prediction::from_distribution_with(q, kind, entropy)
+        MEMO.with_borrow_mut(|slot| {
+            let MemoSlot { memo, q, right } = slot;
+            memo.bind(self.id, kind, entropy);
+            q.resize(v, 0.0);
+            self.neighbours(branch, positions, right, |i, xl, dl, r| {
+                out[i] = memo.get_or(key(0, xl, dl, r), || {
+                    self.marginal(xl, dl, r, q);
+                    Prediction::from_distribution_with(q, kind, entropy)
+                });
             });
         });
     }
