@@ -1,35 +1,118 @@
-//! The hot loop: one sequence decoded by the Markov oracle under d2f, without and with
-//! LoPA lookahead branches, and one verification pass over a full window.
+//! Criterion benchmarks of the hot loop (docs/performance.md has the numbers and the
+//! commands). Each point decodes fresh sequences (the sequence number runs on, so memos
+//! warm up as in a sweep rather than replaying one decode) and reports rounds per second
+//! as its throughput: time per iteration / rounds is the per-round cost.
+//!
+//! - `round_vs_k/<family>/<k>`: k = 0..32 lookahead branches, L = 512, V = 32.
+//! - `round_vs_L/<family>/<L>`: L = 256..8192, k = 4, V = 32.
+//! - `round_vs_V/<family>/<V>`: V = 16..1024, k = 4, L = 512 (the chain families stop at
+//!   V = 256, where the matrix-power cache of V x V x L doubles is 256 MiB).
+//! - `sweep/paper-gsm8k`: the whole k sweep of scenarios/paper-gsm8k.toml, 16 sequences
+//!   per configuration, on every thread.
+//!
+//! Run: `cargo bench --bench decode` (about two minutes); one group: `-- round_vs_k`.
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use lopa_sim::cli::prepare;
-use lopa_sim::engine::Workspace;
+use lopa_sim::engine::{Setup, Workspace};
 
-fn decode(c: &mut Criterion) {
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paper-gsm8k.toml");
-    for k in [0usize, 4, 14] {
-        let sets = [format!("search.branches={k}"), "sweep={}".to_string()];
-        let (s, resolved) = prepare(&scenario, &sets).expect("scenario loads");
-        let setup = s.setups(&resolved).expect("setup builds").remove(0);
-        let mut ws = Workspace::default();
-        // Warm the shared matrix-power cache outside the measurement.
-        let _ = setup.decode(0, &mut ws);
-        c.bench_function(&format!("decode_gsm8k_L512_k{k}"), |b| {
-            let mut seq = 0;
-            b.iter(|| {
-                seq = (seq + 1) % 16;
-                black_box(setup.decode(seq, &mut ws).expect("decodes"))
-            })
-        });
+const FAMILIES: [&str; 4] = ["markov", "hmm", "plan", "field"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// One configuration of benches/families.toml.
+fn family(kind: &str, k: usize, l: usize, v: usize) -> Setup {
+    let sets = [
+        format!("model.kind=\"{kind}\""),
+        format!("search.branches={k}"),
+        format!("gen_length={l}"),
+        format!("model.vocab_size={v}"),
+        "model.cache_budget_mb=4096".to_string(),
+    ];
+    let (s, resolved) = prepare(&root().join("benches/families.toml"), &sets).expect("loads");
+    s.setups(&resolved).expect("setup builds").remove(0)
+}
+
+/// Benchmarks `setup` under `id`: each iteration decodes the next sequence.
+fn point(g: &mut BenchmarkGroup<'_, WallTime>, id: String, setup: &Setup) {
+    let mut ws = Workspace::default();
+    // Rounds per decode, from sequences the measurement does not start with; decoding
+    // them also warms the shared matrix-power cache.
+    let warm = 8;
+    let rounds: u64 = (1000..1000 + warm)
+        .map(|seq| setup.decode(seq, &mut ws).expect("decodes").rounds)
+        .sum();
+    g.throughput(Throughput::Elements(rounds.div_ceil(warm as u64)));
+    let mut seq = 0;
+    g.bench_function(id, |b| {
+        b.iter(|| {
+            seq += 1;
+            black_box(setup.decode(seq, &mut ws).expect("decodes"))
+        })
+    });
+}
+
+fn round_vs_k(c: &mut Criterion) {
+    let mut g = c.benchmark_group("round_vs_k");
+    for kind in FAMILIES {
+        for k in [0usize, 1, 2, 4, 8, 16, 32] {
+            point(&mut g, format!("{kind}/{k}"), &family(kind, k, 512, 32));
+        }
     }
+    g.finish();
+}
+
+fn round_vs_l(c: &mut Criterion) {
+    let mut g = c.benchmark_group("round_vs_L");
+    for kind in FAMILIES {
+        for l in [256usize, 1024, 4096, 8192] {
+            point(&mut g, format!("{kind}/{l}"), &family(kind, 4, l, 32));
+        }
+    }
+    g.finish();
+}
+
+fn round_vs_v(c: &mut Criterion) {
+    let mut g = c.benchmark_group("round_vs_V");
+    for kind in FAMILIES {
+        let chain = kind == "markov" || kind == "plan";
+        for v in [16usize, 64, 256, 1024] {
+            if chain && v > 256 {
+                continue;
+            }
+            point(&mut g, format!("{kind}/{v}"), &family(kind, 4, 512, v));
+        }
+    }
+    g.finish();
+}
+
+fn sweep(c: &mut Criterion) {
+    let sets = ["sequences=16".to_string()];
+    let (s, resolved) = prepare(&root().join("scenarios/paper-gsm8k.toml"), &sets).expect("loads");
+    let setups = s.setups(&resolved).expect("setups build");
+    let labels: Vec<_> = resolved.iter().map(|r| r.label.clone()).collect();
+    let decodes: usize = setups.iter().map(|s| s.decodes()).sum();
+    let mut g = c.benchmark_group("sweep");
+    g.throughput(Throughput::Elements(decodes as u64));
+    g.bench_function("paper-gsm8k", |b| {
+        b.iter(|| black_box(lopa_sim::sweep::run(&setups, &labels, &|| {}).expect("runs")))
+    });
+    g.finish();
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
-    targets = decode
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    targets = round_vs_k, round_vs_l, round_vs_v, sweep
 }
 criterion_main!(benches);

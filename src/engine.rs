@@ -63,6 +63,16 @@ pub struct Workspace {
     meter: LatencyMeter,
 }
 
+impl Workspace {
+    /// A workspace whose models recompute every prediction from the branch alone, reusing
+    /// nothing between calls: the reference that incremental evaluation must equal.
+    pub fn full_recompute() -> Self {
+        let mut ws = Workspace::default();
+        ws.search.scratch.full_recompute = true;
+        ws
+    }
+}
+
 /// Distinct adjacent pairs / pairs over `text` (None below two tokens): 1.0 for text that
 /// never repeats a bigram, near 0 for one token over and over. `pairs` is reused.
 fn distinct_pairs(text: &[Token], pairs: &mut Vec<u64>) -> Option<f64> {

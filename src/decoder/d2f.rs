@@ -59,7 +59,12 @@ impl AnchorDecoder for D2f {
 
     fn window(&self, b: &Branch, out: &mut Vec<usize>) {
         out.clear();
-        push_masked(b, b.prompt_len..b.tokens.len(), out);
+        // Only blocks with a mask are scanned, so the cost follows the window, not L.
+        for (k, block) in b.blocks.iter().enumerate() {
+            if block.masked > 0 {
+                push_masked(b, b.block_range(k), out);
+            }
+        }
     }
 
     fn fill(&self, b: &Branch, preds: &[Prediction], round: &RoundContext, out: &mut Vec<usize>) {

@@ -10,20 +10,38 @@ use ndarray::{Array2, ArrayView2};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::{ConfidenceModel, Scratch};
+use super::memo::{key, owner_id, PredictionMemo, MAX_TOKEN};
+use super::{predict_from_distributions, ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, Token, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
 
 /// The Markov oracle over a row-stochastic transition matrix T.
 #[derive(Debug)]
 pub struct MarkovOracle {
     t: Array2<f64>,
-    /// T transposed, so the inner sums of the power chain read contiguous memory.
-    t_transposed: Array2<f64>,
+    /// Each token's greedy successor, argmax_v T[x, v] (smallest v on ties), for quality.
+    greedy: Vec<Token>,
     /// `powers[n]` holds T^n once some decode needed it; `powers[0]` is unused.
     powers: Vec<OnceLock<Array2<f64>>>,
     eos: Option<Token>,
     attention: Attention,
+    /// This oracle's identity for the prediction memo.
+    id: u64,
+}
+
+/// The incremental path's state: the memo and its own buffers.
+#[derive(Default)]
+struct MemoSlot {
+    memo: PredictionMemo,
+    q: Vec<f64>,
+    right: Vec<usize>,
+}
+
+thread_local! {
+    /// One memo per thread rather than per workspace: a sweep makes a workspace for every
+    /// piece of work rayon splits off, and a memo that outlives them stays warm across a
+    /// thread's decodes of the same world. Results never depend on what it holds.
+    static MEMO: std::cell::RefCell<MemoSlot> = std::cell::RefCell::new(MemoSlot::default());
 }
 
 impl MarkovOracle {
@@ -40,14 +58,20 @@ impl MarkovOracle {
         attention: Attention,
         max_distance: usize,
     ) -> Self {
-        let t_transposed = t.t().as_standard_layout().into_owned();
+        let t = t.as_standard_layout().into_owned();
+        let greedy = t
+            .rows()
+            .into_iter()
+            .map(|row| argmax(row.iter().copied()))
+            .collect();
         let powers = (0..=max_distance.max(1)).map(|_| OnceLock::new()).collect();
         let oracle = MarkovOracle {
             t,
-            t_transposed,
+            greedy,
             powers,
             eos,
             attention,
+            id: owner_id(),
         };
         let _ = oracle.powers[1].set(oracle.t.clone());
         oracle
@@ -77,17 +101,19 @@ impl MarkovOracle {
     fn times_t(&self, a: &Array2<f64>) -> Array2<f64> {
         let v = self.t.nrows();
         let mut out = Array2::zeros((v, v));
+        let t = self.t.as_slice().expect("standard layout");
+        // Entry (i, j) accumulates a[i, k] * T[k, j] for k = 0, 1, ..., V-1 in turn, the
+        // left-to-right inner sum of SPEC 2; the loop over j runs across a row so that it
+        // vectorises, and each entry still sees its terms in the same order.
         for i in 0..v {
             let row = a.row(i);
             let row = row.as_slice().expect("standard layout");
-            for j in 0..v {
-                let col = self.t_transposed.row(j);
-                let col = col.as_slice().expect("standard layout");
-                let mut s = 0.0;
-                for k in 0..v {
-                    s += row[k] * col[k];
+            let acc = out.row_mut(i).into_slice().expect("standard layout");
+            for (k, &aik) in row.iter().enumerate() {
+                let tk = &t[k * v..(k + 1) * v];
+                for (o, &tkj) in acc.iter_mut().zip(tk) {
+                    *o += aik * tkj;
                 }
-                out[[i, j]] = s;
             }
         }
         out
@@ -120,6 +146,48 @@ impl MarkovOracle {
             *qv /= sum;
         }
     }
+
+    /// Calls `each(i, x_l, d_l, right)` for every position of `positions` (masked,
+    /// ascending): its nearest revealed left neighbour, and its nearest revealed right
+    /// neighbour when `i` sees it (SPEC 2). `right` is a reused buffer.
+    fn neighbours(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        right: &mut Vec<usize>,
+        mut each: impl FnMut(usize, Token, usize, Option<(Token, usize)>),
+    ) {
+        let Some(&first) = positions.first() else {
+            return;
+        };
+        let tokens = &branch.tokens;
+        let len = tokens.len();
+        right.resize(len + 1, usize::MAX);
+        // Nearest revealed position at or after each index; only the span right of the first
+        // predicted position matters.
+        right[len] = usize::MAX;
+        for j in (first..len).rev() {
+            right[j] = if tokens[j] != MASK { j } else { right[j + 1] };
+        }
+        let mut left = first - 1;
+        while tokens[left] == MASK {
+            left -= 1;
+        }
+        let mut scan = left;
+        for &i in positions {
+            // Advance the nearest-left pointer over revealed positions before i.
+            while scan < i {
+                if tokens[scan] != MASK {
+                    left = scan;
+                }
+                scan += 1;
+            }
+            let end = branch.visible_end(i, self.attention);
+            let r = right[i + 1];
+            let visible = (r < end).then(|| (tokens[r], r - i));
+            each(i, tokens[left], i - left, visible);
+        }
+    }
 }
 
 impl ConfidenceModel for MarkovOracle {
@@ -131,6 +199,34 @@ impl ConfidenceModel for MarkovOracle {
         self.eos
     }
 
+    fn predict(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        kind: ConfidenceKind,
+        round: u64,
+        out: &mut [Prediction],
+        scratch: &mut Scratch,
+    ) {
+        // Distances fit the key's 32 bits whenever the power cache fits in memory.
+        if scratch.full_recompute || self.vocab_size() >= MAX_TOKEN as usize {
+            return predict_from_distributions(self, branch, positions, kind, round, out, scratch);
+        }
+        let entropy = scratch.want_entropy;
+        let v = self.vocab_size();
+        MEMO.with_borrow_mut(|slot| {
+            let MemoSlot { memo, q, right } = slot;
+            memo.bind(self.id, kind, entropy);
+            q.resize(v, 0.0);
+            self.neighbours(branch, positions, right, |i, xl, dl, r| {
+                out[i] = memo.get_or(key(0, xl, dl, r), || {
+                    self.marginal(xl, dl, r, q);
+                    Prediction::from_distribution_with(q, kind, entropy)
+                });
+            });
+        });
+    }
+
     fn distributions(
         &self,
         branch: &Branch,
@@ -139,43 +235,13 @@ impl ConfidenceModel for MarkovOracle {
         scratch: &mut Scratch,
         sink: &mut dyn FnMut(usize, &[f64]),
     ) -> bool {
-        let Some(&last) = positions.last() else {
-            return true;
-        };
-        let len = branch.tokens.len();
-        scratch.q.resize(self.vocab_size(), 0.0);
-        scratch.right.resize(len + 1, usize::MAX);
-        // Nearest revealed position at or after each index; only the span right of the first
-        // predicted position matters.
-        let first = positions[0];
-        scratch.right[len] = usize::MAX;
-        for j in (first..len).rev() {
-            scratch.right[j] = if branch.tokens[j] != MASK {
-                j
-            } else {
-                scratch.right[j + 1]
-            };
-        }
-        let mut left = first - 1;
-        while branch.tokens[left] == MASK {
-            left -= 1;
-        }
-        let mut scan = left;
-        for &i in positions {
-            // Advance the nearest-left pointer over revealed positions before i.
-            while scan < i {
-                if branch.tokens[scan] != MASK {
-                    left = scan;
-                }
-                scan += 1;
-            }
-            let end = branch.visible_end(i, self.attention);
-            let r = scratch.right[i + 1];
-            let right = (r < end).then(|| (branch.tokens[r], r - i));
-            self.marginal(branch.tokens[left], i - left, right, &mut scratch.q);
-            sink(i, &scratch.q);
-            debug_assert!(i <= last);
-        }
+        let mut q = std::mem::take(&mut scratch.q);
+        q.resize(self.vocab_size(), 0.0);
+        self.neighbours(branch, positions, &mut scratch.right, |i, xl, dl, r| {
+            self.marginal(xl, dl, r, &mut q);
+            sink(i, &q);
+        });
+        scratch.q = q;
         true
     }
 
@@ -198,7 +264,7 @@ impl ConfidenceModel for MarkovOracle {
             } else {
                 ll += p.ln();
             }
-            let g = argmax(self.t.row(greedy_prev as usize).iter().copied());
+            let g = self.greedy[greedy_prev as usize];
             greedy &= g == x;
             greedy_prev = g;
             prev = x;

@@ -8,6 +8,7 @@ pub mod chain_gen;
 pub mod field;
 pub mod hmm;
 pub mod markov;
+pub(crate) mod memo;
 pub mod miscalibrated;
 pub mod phrase_gen;
 pub mod plan;
@@ -36,6 +37,9 @@ pub struct Scratch {
     pub sequence: (u64, usize),
     /// The decoder ranks by entropy: fill [`Prediction::entropy`] (SPEC 3.4).
     pub want_entropy: bool,
+    /// Recompute every prediction from the branch alone, reusing nothing from earlier
+    /// calls: the reference that incremental evaluation is tested against.
+    pub full_recompute: bool,
     /// Model-specific buffers and per-sequence state.
     slot: Option<Box<dyn Any + Send>>,
 }
@@ -92,10 +96,7 @@ pub trait ConfidenceModel: Send + Sync {
         out: &mut [Prediction],
         scratch: &mut Scratch,
     ) {
-        let entropy = scratch.want_entropy;
-        self.distributions(branch, positions, round, scratch, &mut |i, q| {
-            out[i] = Prediction::from_distribution_with(q, kind, entropy);
-        });
+        predict_from_distributions(self, branch, positions, kind, round, out, scratch);
     }
 
     /// Hands the full distribution q_i of every position of `positions` to `sink`, in
@@ -124,4 +125,21 @@ pub trait ConfidenceModel: Send + Sync {
 
     /// Samples a prompt of `len` tokens from the sequence's own stream.
     fn sample_prompt(&self, len: usize, rng: &mut ChaCha8Rng) -> Vec<Token>;
+}
+
+/// [`ConfidenceModel::predict`] from [`ConfidenceModel::distributions`]: the full path,
+/// which a model with an incremental `predict` keeps for `Scratch::full_recompute`.
+pub(crate) fn predict_from_distributions<M: ConfidenceModel + ?Sized>(
+    model: &M,
+    branch: &Branch,
+    positions: &[usize],
+    kind: ConfidenceKind,
+    round: u64,
+    out: &mut [Prediction],
+    scratch: &mut Scratch,
+) {
+    let entropy = scratch.want_entropy;
+    model.distributions(branch, positions, round, scratch, &mut |i, q| {
+        out[i] = Prediction::from_distribution_with(q, kind, entropy);
+    });
 }

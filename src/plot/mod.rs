@@ -34,6 +34,7 @@ use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use rayon::prelude::*;
 
 use data::PlotData;
 
@@ -159,34 +160,42 @@ pub fn render_all(data: &PlotData, dir: &Path) -> Result<Vec<PathBuf>, PlotError
         source,
     })?;
     let names = figures(data);
-    let mut written = Vec::with_capacity(2 * names.len());
-    for name in names {
-        for ext in ["png", "svg"] {
-            let path = dir.join(format!("{name}.{ext}"));
-            // The PNG encoder picks the format from the extension: keep it last.
-            let tmp = dir.join(format!(".{name}.partial.{ext}"));
-            let rendered = if ext == "png" {
-                draw_figure(name, data, BitMapBackend::new(&tmp, SIZE))
-            } else {
-                draw_figure(name, data, SVGBackend::new(&tmp, SIZE))
-            };
-            if let Err(message) = rendered {
-                // The backend writes what it has when dropped: remove it.
-                let _ = std::fs::remove_file(&tmp);
-                return Err(PlotError::Render {
-                    figure: name.to_string(),
-                    path,
-                    message,
-                });
-            }
-            if let Err(source) = std::fs::rename(&tmp, &path) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(PlotError::Io { path, source });
-            }
-            written.push(path);
-        }
+    let jobs: Vec<(&str, &str)> = names
+        .iter()
+        .flat_map(|&name| [(name, "png"), (name, "svg")])
+        .collect();
+    // Figures are independent: draw them on every thread (rasterising and PNG encoding
+    // dominate a small run). Results come back in job order, so the first failure in that
+    // order is the one reported, whatever the thread count.
+    jobs.par_iter()
+        .map(|&(name, ext)| render_one(name, ext, data, dir))
+        .collect()
+}
+
+/// Draws figure `name` as `ext` into `dir`, through a temporary name.
+fn render_one(name: &str, ext: &str, data: &PlotData, dir: &Path) -> Result<PathBuf, PlotError> {
+    let path = dir.join(format!("{name}.{ext}"));
+    // The PNG encoder picks the format from the extension: keep it last.
+    let tmp = dir.join(format!(".{name}.partial.{ext}"));
+    let rendered = if ext == "png" {
+        draw_figure(name, data, BitMapBackend::new(&tmp, SIZE))
+    } else {
+        draw_figure(name, data, SVGBackend::new(&tmp, SIZE))
+    };
+    if let Err(message) = rendered {
+        // The backend writes what it has when dropped: remove it.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(PlotError::Render {
+            figure: name.to_string(),
+            path,
+            message,
+        });
     }
-    Ok(written)
+    if let Err(source) = std::fs::rename(&tmp, &path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(PlotError::Io { path, source });
+    }
+    Ok(path)
 }
 
 /// Draws figure `name` on `backend` and writes it out.

@@ -22,19 +22,19 @@ use lopa_sim::state::{Attention, ConfidenceKind};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
-struct World {
-    family: u8,
-    decoder: u8,
-    causal: bool,
-    confidence: u8,
-    k: usize,
-    block: usize,
-    blocks: usize,
-    seed: u64,
-    tau: f64,
+pub(crate) struct World {
+    pub(crate) family: u8,
+    pub(crate) decoder: u8,
+    pub(crate) causal: bool,
+    pub(crate) confidence: u8,
+    pub(crate) k: usize,
+    pub(crate) block: usize,
+    pub(crate) blocks: usize,
+    pub(crate) seed: u64,
+    pub(crate) tau: f64,
 }
 
-fn world() -> impl Strategy<Value = World> {
+pub(crate) fn world() -> impl Strategy<Value = World> {
     (
         0u8..6,
         0u8..12,
@@ -148,7 +148,7 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
     }
 }
 
-fn setup(w: &World, search: Search) -> Setup {
+pub(crate) fn setup(w: &World, search: Search) -> Setup {
     let attention = if w.causal {
         Attention::BlockCausal
     } else {

@@ -5,6 +5,7 @@ mod cli;
 mod figures;
 mod frontier;
 mod golden;
+mod incremental;
 mod invariants;
 mod malformed;
 mod numerics;

@@ -21,14 +21,15 @@ use crate::state::{Attention, Branch, Token, MASK};
 #[derive(Debug)]
 pub struct HmmOracle {
     a: Array2<f64>,
-    /// A transposed, so the forward pass's inner sums read contiguous memory.
-    a_t: Array2<f64>,
     e: Array2<f64>,
     /// E transposed: row x is every state's likelihood of emitting x, read once a position.
     e_t: Array2<f64>,
     pi: Array1<f64>,
     eos: Option<Token>,
     attention: Attention,
+    /// This oracle's identity, so a reused scratch never mistakes another model's forward
+    /// messages for its own.
+    id: u64,
 }
 
 /// Reusable buffers, kept in the scratch slot so steady-state calls do not allocate.
@@ -45,6 +46,12 @@ struct HmmBuffers {
     next: Vec<f64>,
     /// The marginal handed to the caller.
     q: Vec<f64>,
+    /// The tokens `alpha` and `hidden` were computed from, and by which oracle (0: none).
+    /// Row t of `alpha` depends on tokens 0..t only, so the next call, whose branch
+    /// differs from this one only near the decoding frontier, resumes the forward pass at
+    /// the first token that changed (incremental evaluation, bit-identical).
+    alpha_tokens: Vec<Token>,
+    alpha_owner: u64,
 }
 
 impl HmmOracle {
@@ -58,13 +65,13 @@ impl HmmOracle {
         attention: Attention,
     ) -> Self {
         HmmOracle {
-            a_t: transitions.t().as_standard_layout().into_owned(),
             a: transitions.as_standard_layout().into_owned(),
             e_t: emissions.t().as_standard_layout().into_owned(),
             e: emissions.as_standard_layout().into_owned(),
             pi: initial,
             eos,
             attention,
+            id: super::memo::owner_id(),
         }
     }
 
@@ -89,33 +96,51 @@ impl HmmOracle {
             total = (s > 0.0).then_some(s);
         }
         let src: &[f64] = if total.is_some() { w } else { alpha };
-        let mut sum = 0.0;
-        for (j, n) in next.iter_mut().enumerate() {
-            let col = self.a_t.row(j);
-            let col = col.as_slice().expect("standard layout");
-            let mut s = 0.0;
-            for h in 0..src.len() {
-                s += src[h] * col[h];
+        let a = self.a.as_slice().expect("standard layout");
+        let k = src.len();
+        // next[j] accumulates src[h] * A[h, j] for h = 0, 1, ... in turn (the same sum as
+        // a dot product with column j); the inner loop over j vectorises.
+        next.fill(0.0);
+        for (h, &sh) in src.iter().enumerate() {
+            for (n, &ahj) in next.iter_mut().zip(&a[h * k..(h + 1) * k]) {
+                *n += sh * ahj;
             }
-            *n = s;
-            sum += s;
+        }
+        let mut sum = 0.0;
+        for &n in next.iter() {
+            sum += n;
         }
         // The step keeps positive mass (A's rows are stochastic), so this never divides by 0.
         next.iter_mut().for_each(|n| *n /= sum);
         total
     }
 
-    /// Fills `alpha` rows 0..=tokens.len() and `hidden` for `tokens`.
-    fn forward(&self, tokens: &[Token], buf: &mut HmmBuffers) {
+    /// Fills `alpha` rows 0..=tokens.len() and `hidden` for `tokens`, resuming the last
+    /// call's pass where its tokens first differ when `reuse`.
+    fn forward(&self, tokens: &[Token], buf: &mut HmmBuffers, reuse: bool) {
         let k = self.states();
+        let mut from = 0;
+        if reuse && buf.alpha_owner == self.id {
+            let n = buf.alpha_tokens.len().min(tokens.len());
+            from = tokens[..n]
+                .iter()
+                .zip(&buf.alpha_tokens[..n])
+                .position(|(a, b)| a != b)
+                .unwrap_or(n);
+        }
         buf.alpha.resize((tokens.len() + 1) * k, 0.0);
         buf.hidden.resize(tokens.len(), false);
-        buf.alpha[..k].copy_from_slice(self.pi.as_slice().expect("standard layout"));
-        for (t, &x) in tokens.iter().enumerate() {
+        if from == 0 {
+            buf.alpha[..k].copy_from_slice(self.pi.as_slice().expect("standard layout"));
+        }
+        for (t, &x) in tokens.iter().enumerate().skip(from) {
             let (done, rest) = buf.alpha.split_at_mut((t + 1) * k);
             let total = self.step(&done[t * k..], x, &mut buf.w, &mut rest[..k]);
             buf.hidden[t] = total.is_none();
         }
+        buf.alpha_tokens.clear();
+        buf.alpha_tokens.extend_from_slice(tokens);
+        buf.alpha_owner = self.id;
     }
 
     /// Fills `beta` rows `from..end` for the visible sequence `tokens[..end]`, using the
@@ -166,12 +191,13 @@ impl HmmOracle {
             return;
         };
         let (k, v) = (self.states(), self.e.ncols());
+        let reuse = !scratch.full_recompute;
         let buf = scratch.slot::<HmmBuffers>();
         buf.w.resize(k, 0.0);
         buf.next.resize(k, 0.0);
         buf.q.resize(v, 0.0);
         let tokens = &branch.tokens[..branch.visible_end(last, self.attention)];
-        self.forward(tokens, buf);
+        self.forward(tokens, buf, reuse);
         let mut j = 0;
         while j < positions.len() {
             let end = branch.visible_end(positions[j], self.attention);
@@ -185,9 +211,9 @@ impl HmmOracle {
                     buf.next[h] = buf.alpha[i * k + h] * buf.beta[i * k + h];
                 }
                 buf.q.fill(0.0);
+                let e = self.e.as_slice().expect("standard layout");
                 for (h, &wh) in buf.next.iter().enumerate() {
-                    let row = self.e.row(h);
-                    for (q, &e) in buf.q.iter_mut().zip(row.iter()) {
+                    for (q, &e) in buf.q.iter_mut().zip(&e[h * v..(h + 1) * v]) {
                         *q += wh * e;
                     }
                 }
@@ -232,6 +258,8 @@ impl ConfidenceModel for HmmOracle {
         let buf = scratch.slot::<HmmBuffers>();
         buf.w.resize(k, 0.0);
         buf.next.resize(k, 0.0);
+        // This pass reuses `alpha` as one row: the prediction path starts over.
+        buf.alpha_owner = 0;
         buf.alpha.resize(k, 0.0);
         buf.alpha
             .copy_from_slice(self.pi.as_slice().expect("standard layout"));

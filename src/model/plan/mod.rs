@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chain_gen::{self, ChainParams};
 use super::markov::{sample_chain, MarkovOracle};
+use super::memo::{key, DistributionMemo, MAX_TAG, MAX_TOKEN};
 use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, Token, MASK};
@@ -31,6 +32,8 @@ pub struct PlanMixture {
     prior: Vec<f64>,
     eos: Option<Token>,
     attention: Attention,
+    /// This mixture's identity, for the posterior snapshots in a reused scratch.
+    id: u64,
 }
 
 /// Reusable buffers, kept in [`Scratch::slot`] so steady-state calls do not allocate.
@@ -51,7 +54,25 @@ struct Buffers {
     scanned: usize,
     /// Quality: the plans that allow every pair so far.
     alive: Vec<bool>,
+    /// Snapshots of (`mant`, `exp`, `last`) before scanning position s * [`STRIDE`], for
+    /// s = 0..`snap_last.len()`, taken from `snap_tokens` by the mixture `snap_owner`. The
+    /// running products at j depend on tokens 0..j only, so the next call, whose branch
+    /// differs from this one only near the decoding frontier, resumes from the last
+    /// snapshot before the first changed token (bit-identical to a full scan).
+    snap_mant: Vec<f64>,
+    snap_exp: Vec<u32>,
+    snap_last: Vec<Option<usize>>,
+    snap_tokens: Vec<Token>,
+    snap_owner: u64,
+    /// The tokens before this index agree with `snap_tokens` (set at the start of a call).
+    snap_agree: usize,
+    /// Each plan's section-2 marginal by (plan, neighbours): a pure function of the key,
+    /// shared by every branch, round and sequence of this mixture.
+    marginals: DistributionMemo,
 }
+
+/// Positions between posterior snapshots.
+const STRIDE: usize = 8;
 
 impl PlanMixture {
     /// A mixture of `plans` (each V x V row-stochastic, EOS rows absorbing) under `prior`
@@ -73,6 +94,7 @@ impl PlanMixture {
             prior,
             eos,
             attention,
+            id: super::memo::owner_id(),
         }
     }
 
@@ -100,8 +122,22 @@ impl PlanMixture {
         let Some(&first) = positions.first() else {
             return;
         };
+        let reuse = !scratch.full_recompute;
         let b = scratch.slot::<Buffers>();
         let (m, v, tokens) = (self.plans.len(), self.vocab_size(), &branch.tokens);
+        if !reuse || b.snap_owner != self.id {
+            b.snap_last.clear();
+            b.snap_tokens.clear();
+            b.snap_owner = self.id;
+        }
+        let n = b.snap_tokens.len().min(tokens.len());
+        b.snap_agree = tokens[..n]
+            .iter()
+            .zip(&b.snap_tokens[..n])
+            .position(|(a, b)| a != b)
+            .unwrap_or(n);
+        let memo = reuse && m < MAX_TAG as usize && v < MAX_TOKEN as usize;
+        b.marginals.bind(self.id, v);
         b.mant.clear();
         b.mant.extend_from_slice(&self.prior);
         b.exp.clear();
@@ -141,22 +177,53 @@ impl PlanMixture {
             // q = the sum, in plan order, of w_z times plan z's section-2 marginal. A plan
             // of weight 0 adds exactly nothing; skipping it spares its powers.
             b.q.fill(0.0);
-            for (plan, &wz) in self.plans.iter().zip(&b.w) {
+            for (z, (plan, &wz)) in self.plans.iter().zip(&b.w).enumerate() {
                 if wz != 0.0 {
-                    plan.marginal(tokens[left], i - left, right, &mut b.qz);
-                    for (a, &p) in b.q.iter_mut().zip(&b.qz) {
+                    let (xl, dl) = (tokens[left], i - left);
+                    let qz: &[f64] = if memo {
+                        b.marginals.get_or(key(z as u32, xl, dl, right), |q| {
+                            plan.marginal(xl, dl, right, q)
+                        })
+                    } else {
+                        plan.marginal(xl, dl, right, &mut b.qz);
+                        &b.qz
+                    };
+                    for (a, &p) in b.q.iter_mut().zip(qz) {
                         *a += wz * p;
                     }
                 }
             }
             sink(i, &b.q);
         }
+        b.snap_tokens.clear();
+        b.snap_tokens.extend_from_slice(tokens);
     }
 
     /// Takes the revealed positions in `b.scanned..end` into the running products, then
     /// refreshes the posterior `b.w` (the prior if every plan is ruled out).
     fn extend(&self, b: &mut Buffers, tokens: &[Token], end: usize) {
+        let m = self.plans.len();
+        if b.scanned == 0 {
+            // Resume from the last snapshot that this branch's tokens still agree with.
+            let s = (b.snap_agree.min(end) / STRIDE).min(b.snap_last.len());
+            if s > 0 {
+                let s = s - 1;
+                b.mant.copy_from_slice(&b.snap_mant[s * m..(s + 1) * m]);
+                b.exp.copy_from_slice(&b.snap_exp[s * m..(s + 1) * m]);
+                b.last = b.snap_last[s];
+                b.scanned = s * STRIDE;
+            }
+            let kept = b.scanned / STRIDE;
+            b.snap_last.truncate(kept);
+            b.snap_mant.truncate(kept * m);
+            b.snap_exp.truncate(kept * m);
+        }
         for (j, &x) in tokens.iter().enumerate().take(end).skip(b.scanned) {
+            if j % STRIDE == 0 && j / STRIDE == b.snap_last.len() {
+                b.snap_mant.extend_from_slice(&b.mant);
+                b.snap_exp.extend_from_slice(&b.exp);
+                b.snap_last.push(b.last);
+            }
             if x == MASK {
                 continue;
             }

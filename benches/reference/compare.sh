@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Times `lopa-sim run` (the whole command: load, decode, every output file and figure)
+# against the NumPy reference (markov_ref.py) on the same Markov scenario, checks that both
+# give the same rounds per (k, sequence), and prints sequences per second and the ratio.
+# A benchmark tool, not part of CI. Usage (from the crate root, after cargo build --release):
+#   benches/reference/compare.sh [V] [L] [SEQUENCES] [DECODER] [ATTENTION] [CONFIDENCE]
+set -euo pipefail
+V=${1:-32}; L=${2:-256}; SEQ=${3:-32}; DEC=${4:-d2f}; ATT=${5:-full}; CONF=${6:-prob}
+PY=${PYTHON:-/usr/bin/python3}
+BIN=${BIN:-target/release/lopa-sim}
+W=$(mktemp -d)
+[ -n "${KEEP:-}" ] && echo "keeping $W" || trap 'rm -rf "$W"' EXIT
+"$PY" - "$V" "$W" <<'PYEOF'
+import sys, numpy as np
+v, w = int(sys.argv[1]), sys.argv[2]
+rng = np.random.default_rng(11)
+t = np.zeros((v, v))
+for x in range(v):
+    if x == 0:
+        t[0, 0] = 1.0
+        continue
+    row = rng.dirichlet(np.full(v - 1, 0.3))
+    if rng.random() < 0.7:
+        row = 0.1 * row
+        row[rng.integers(v - 1)] += 0.9
+    t[x, 1:] = 0.998 * row
+    t[x, 0] = 0.002
+np.savetxt(f"{w}/chain.csv", t, delimiter=",", fmt="%.17g")
+prompts = [[int(a) for a in rng.integers(1, v, size=4)] for _ in range(16)]
+open(f"{w}/prompts.txt", "w").write(repr(prompts))
+PYEOF
+PROMPTS=$(cat "$W/prompts.txt")
+cat > "$W/bench.toml" <<TOML
+name = "numpy-compare"
+seed = 1
+sequences = $SEQ
+gen_length = $L
+[model]
+kind = "markov"
+transitions = "chain.csv"
+eos_token = 0
+attention = "$ATT"
+prompts = $PROMPTS
+[decoder]
+kind = "$DEC"
+block_size = 32
+fill_threshold = 0.9
+confidence = "$CONF"
+[search]
+kind = "lopa"
+[sweep]
+"search.branches" = [0, 2, 4, 8, 16]
+TOML
+cat > "$W/bench.json" <<JSON
+{"transitions": "$W/chain.csv", "gen_length": $L, "block_size": 32, "sequences": $SEQ,
+ "add_threshold": 0.1, "activate_threshold": 0.95, "fill_threshold": 0.9,
+ "attention": "$ATT", "confidence": "$CONF", "eos_token": 0, "decoder": "$DEC",
+ "branches": [0, 2, 4, 8, 16], "prompts": $PROMPTS}
+JSON
+N=$((SEQ * 5))
+t0=$(date +%s.%N)
+"$BIN" run "$W/bench.toml" -q --out "$W/out" --force
+t1=$(date +%s.%N)
+"$PY" "$(dirname "$0")/markov_ref.py" "$W/bench.json" > "$W/ref.csv"
+t2=$(date +%s.%N)
+ours=$(echo "$t1 - $t0" | bc -l); theirs=$(echo "$t2 - $t1" | bc -l)
+# runs.csv: config,seq,search.branches,rounds,tokens,...
+tail -n +2 "$W/out/runs.csv" | cut -d, -f3,2,4,5 | awk -F, '{print $2","$1","$3","$4}' | sort > "$W/a"
+sort "$W/ref.csv" > "$W/b"
+same=$(comm -12 "$W/a" "$W/b" | wc -l)
+printf 'V=%s L=%s %s %s %s: %s decodes; lopa-sim %.3f s (%.1f seq/s), numpy %.3f s (%.1f seq/s), ratio %.0fx; rounds and tokens agree on %s of %s\n' \
+  "$V" "$L" "$DEC" "$ATT" "$CONF" "$N" "$ours" "$(echo "$N / $ours" | bc -l)" "$theirs" "$(echo "$N / $theirs" | bc -l)" "$(echo "$theirs / $ours" | bc -l)" "$same" "$N"
