@@ -86,6 +86,8 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
                     emission_sharpness: 4.0,
                     eos_token: Some(0),
                     eos_hazard: 0.05,
+                    topics: 1,
+                    topic_spread: 0.0,
                 },
                 w.seed,
             );
@@ -140,6 +142,8 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
                     determinism: 0.95,
                     eos_token: Some(0),
                     eos_hazard: 0.05,
+                    topics: 1,
+                    topic_spread: 0.0,
                 },
                 w.seed,
             );
