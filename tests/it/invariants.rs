@@ -86,8 +86,6 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
                     emission_sharpness: 4.0,
                     eos_token: Some(0),
                     eos_hazard: 0.05,
-                    topics: 1,
-                    topic_spread: 0.0,
                 },
                 w.seed,
             );
