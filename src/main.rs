@@ -116,6 +116,10 @@ enum Command {
         /// Write the closest values even when the fit misses the tolerance.
         #[arg(long)]
         accept_closest: bool,
+        /// A setting that targets may name (NAME:STAT=X): overrides added for those targets
+        /// only, never written, e.g. 'lowered:decoder.fill_threshold=0.7' (repeatable).
+        #[arg(long = "variant", value_name = "NAME:KEY=VALUE,...")]
+        variants: Vec<String>,
     },
     /// Decode one sequence of a one-configuration scenario and print one line per round.
     Trace {
@@ -213,6 +217,7 @@ fn main() -> ExitCode {
             config,
             tolerance,
             accept_closest,
+            variants,
         } => calibrate_options(
             scenario,
             params,
@@ -225,6 +230,7 @@ fn main() -> ExitCode {
             config,
             tolerance,
             accept_closest,
+            variants,
         )
         .and_then(|opts| lopa_sim::calibrate::command(&opts, quiet)),
         Command::Plot { dir } => lopa_sim::results::render(&dir).map(|written| {
@@ -282,6 +288,7 @@ fn calibrate_options(
     config: Option<usize>,
     tolerance: Option<String>,
     accept_closest: bool,
+    variants: Vec<String>,
 ) -> anyhow::Result<lopa_sim::calibrate::CalibrateOptions> {
     use lopa_sim::calibrate as cal;
     Ok(cal::CalibrateOptions {
@@ -299,6 +306,10 @@ fn calibrate_options(
             .map(|r| cal::parse_range(r))
             .collect::<anyhow::Result<_>>()?,
         tolerance: tolerance.as_deref().map(cal::parse_tolerance).transpose()?,
+        variants: variants
+            .iter()
+            .map(|v| cal::parse_variant(v))
+            .collect::<anyhow::Result<_>>()?,
         scenario,
         params,
         write,

@@ -26,7 +26,7 @@ while read -r bench block add conf k base; do
       --target "tpf=$base" --set "decoder.block_size=$block" --set "decoder.add_threshold=$add" \
       --set "decoder.fill_threshold=$conf" --write "target/table1/$fam-$bench.toml")
     value=$(printf '%s\n' "$out" | sed -n "s/^$key = \([^ ]*\) .*/\1/p")
-    echo "$bench $fam: $key = $value ($(printf '%s\n' "$out" | grep -o 'TPF [0-9.]*' | tail -1))" >&2
+    echo "$bench $fam: $key = $value ($(printf '%s\n' "$out" | grep -io 'tpf [0-9.]*' | tail -1))" >&2
     cases+="
 [[case]]
 name = \"$bench/$fam\"

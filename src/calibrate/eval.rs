@@ -52,8 +52,50 @@ pub struct Evaluator<'a> {
 }
 
 impl Evaluator<'_> {
-    /// The statistic of every target with the knobs at `xs` and the `extra` overrides.
+    /// The statistic of every target with the knobs at `xs` and the `extra` overrides. A
+    /// target that names a `--variant` is measured with the variant's overrides added.
     pub fn eval(&self, xs: &[f64], extra: &[String]) -> Result<Vec<f64>> {
+        if self.opts.variants.is_empty() {
+            return self.eval_targets(xs, extra, self.targets);
+        }
+        let variant_of = |t: &Target| {
+            t.case
+                .as_deref()
+                .and_then(|c| self.opts.variants.iter().position(|v| v.name == c))
+        };
+        let mut out = vec![f64::NAN; self.targets.len()];
+        // The scenario as written (no variant), then each variant in the order given.
+        for group in std::iter::once(None).chain((0..self.opts.variants.len()).map(Some)) {
+            let members: Vec<usize> = (0..self.targets.len())
+                .filter(|&i| variant_of(&self.targets[i]) == group)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let mut sets = extra.to_vec();
+            let mut targets: Vec<Target> =
+                members.iter().map(|&i| self.targets[i].clone()).collect();
+            if let Some(v) = group {
+                sets.extend(self.opts.variants[v].sets.iter().cloned());
+                // The variant stands for the configuration the selection leaves.
+                for t in &mut targets {
+                    t.case = None;
+                }
+            }
+            let got = self
+                .eval_targets(xs, &sets, &targets)
+                .with_context(|| match group {
+                    Some(v) => format!("variant {}", self.opts.variants[v].name),
+                    None => "the scenario without variants".to_string(),
+                })?;
+            for (&i, g) in members.iter().zip(got) {
+                out[i] = g;
+            }
+        }
+        Ok(out)
+    }
+
+    fn eval_targets(&self, xs: &[f64], extra: &[String], targets: &[Target]) -> Result<Vec<f64>> {
         let knob_sets: Vec<String> = self.knobs.iter().zip(xs).map(|(k, &x)| k.set(x)).collect();
         let sets: Vec<String> = self
             .opts
@@ -70,8 +112,8 @@ impl Evaluator<'_> {
         }
         // Each target's configuration, decoded once however many targets share it.
         let mut needed: Vec<Resolved> = Vec::new();
-        let mut slot = Vec::with_capacity(self.targets.len());
-        for t in self.targets {
+        let mut slot = Vec::with_capacity(targets.len());
+        for t in targets {
             let r = self.pick(&scenario, &selected, t)?;
             let at = match needed.iter().position(|n| n.label.index == r.label.index) {
                 Some(i) => i,
@@ -93,7 +135,7 @@ impl Evaluator<'_> {
         let labels: Vec<_> = needed.iter().map(|r| r.label.clone()).collect();
         (self.decodes)(Some(setups.iter().map(|s| s.decodes() as u64).sum()));
         let runs = sweep::run(&setups, &labels, &|| (self.decodes)(None))?;
-        self.targets
+        targets
             .iter()
             .zip(slot)
             .map(|(t, i)| {

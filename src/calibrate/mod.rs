@@ -12,6 +12,7 @@ mod least;
 mod parse;
 mod search;
 mod target;
+mod variant;
 mod write;
 
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ pub use least::{least_squares, log_error, within, Fit, AIM};
 pub use parse::{parse_range, parse_table, parse_tolerance};
 pub use search::{bisect, fit_table, Aim, Evaluation};
 pub use target::{parse_target, statistic, statistic_names, tpf_steps, Target};
+pub use variant::{parse_variant, Variant};
 pub use write::{check_writable, write_scenario, NAME_SUFFIX};
 
 /// The share of each target a fit must come within, unless `--tolerance` says otherwise.
@@ -60,6 +62,8 @@ pub struct CalibrateOptions {
     pub tolerance: Option<f64>,
     /// Write the closest setting even when it misses the tolerance.
     pub accept_closest: bool,
+    /// `--variant` settings that targets may name; their overrides are never written.
+    pub variants: Vec<Variant>,
 }
 
 /// What a calibration found.
@@ -220,6 +224,22 @@ fn check(opts: &CalibrateOptions, knobs: &[Knob]) -> Result<f64> {
         if opts.targets.is_empty() {
             bail!("give --target STAT=X (e.g. --target tpf=3.1) or --target-table \"TAU:TPF,...\"");
         }
+        for (i, v) in opts.variants.iter().enumerate() {
+            if opts.variants[..i].iter().any(|u| u.name == v.name) {
+                bail!("--variant {}: given twice", v.name);
+            }
+            if !opts
+                .targets
+                .iter()
+                .any(|t| t.case.as_deref() == Some(&v.name))
+            {
+                bail!(
+                    "--variant {}: no --target names it; write --target '{}:STAT=X'",
+                    v.name,
+                    v.name
+                );
+            }
+        }
         for (i, t) in opts.targets.iter().enumerate() {
             if opts.targets[..i]
                 .iter()
@@ -231,6 +251,9 @@ fn check(opts: &CalibrateOptions, knobs: &[Knob]) -> Result<f64> {
     } else {
         if !opts.targets.is_empty() {
             bail!("--target and --target-table exclude each other");
+        }
+        if !opts.variants.is_empty() {
+            bail!("--variant names settings for --target; --target-table sets its own");
         }
         if knobs.len() != 1 {
             bail!("--target-table fits one --param; for several knobs give one --target per case");

@@ -65,6 +65,9 @@ pub struct ConfidenceField {
     params: FieldParams,
     attention: Attention,
     decay: f64,
+    /// Mixed into every sequence's stream: 0 in world 0, so one world is the field as it
+    /// always was; other worlds draw other difficulties, references and noise.
+    world: u64,
 }
 
 impl ConfidenceField {
@@ -75,7 +78,16 @@ impl ConfidenceField {
             params,
             attention,
             decay,
+            world: 0,
         }
+    }
+
+    /// The same field in another world: `salt` (0 for world 0) moves every sequence's
+    /// difficulty, reference tokens, correctness draws and noise, as another draw of
+    /// prompts from the same benchmark would.
+    pub fn in_world(mut self, salt: u64) -> Self {
+        self.world = salt;
+        self
     }
 
     /// Sum of K over `n` consecutive revealed positions ending next to the target.
@@ -194,7 +206,7 @@ impl ConfidenceModel for ConfidenceField {
         let p = &self.params;
         let len = info.prompt.len() + info.gen_length;
         let state = scratch.slot::<FieldState>();
-        let mut rng = ChaCha8Rng::seed_from_u64(info.seed ^ 0x6669_656c_645f_7374);
+        let mut rng = ChaCha8Rng::seed_from_u64(info.seed ^ 0x6669_656c_645f_7374 ^ self.world);
         rng.set_stream(info.seq as u64);
         state.difficulty.clear();
         state.reference.clear();

@@ -11,7 +11,9 @@
 //!
 //! Phrase lengths mix two kinds: a `short_share` of the phrases has `short_length` tokens;
 //! the others have floor or ceil of `phrase_length`, drawn so that their mean is
-//! `phrase_length`. The chain goes to the exact Markov oracle like any other, so the
+//! `phrase_length`. With `topics` above 1 the phrases fall into closed groups, each with its
+//! own decision peakedness, so the sequences of one world differ in difficulty as the
+//! prompts of a benchmark do. The chain goes to the exact Markov oracle like any other, so the
 //! miscalibration wrapper and every decoder apply unchanged.
 
 use ndarray::Array2;
@@ -46,6 +48,35 @@ pub struct PhraseParams {
     pub eos_token: Option<Token>,
     /// Probability that a non-EOS token is followed by EOS.
     pub eos_hazard: f64,
+    /// Closed groups of phrases (1 = one open world): a decision only goes on to phrases of
+    /// its own topic, so a sequence stays in the topic its prompt starts in.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub topics: usize,
+    /// Spread of the decision peakedness across topics: topic t of T decides with
+    /// `peakedness * exp(topic_spread * (2 (t + 0.5) / T - 1))`, log-uniform over
+    /// `peakedness * e^(+-topic_spread)`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub topic_spread: f64,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(x: &usize) -> bool {
+    *x == 1
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+impl PhraseParams {
+    /// The decision peakedness of topic `t` of `topics`.
+    pub fn topic_peakedness(&self, t: usize, topics: usize) -> f64 {
+        let at = 2.0 * (t as f64 + 0.5) / topics as f64 - 1.0;
+        self.peakedness * (self.topic_spread * at).exp()
+    }
 }
 
 /// The world's stream, kept apart from the chain generator's and the sequences'.
@@ -91,16 +122,38 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
     let mut rng = phrase_rng(seed);
     let phrases = phrases(params, &words, &mut rng);
     let keep = 1.0 - params.eos_hazard;
-    let m = params.successors.clamp(1, phrases.len());
-    // Each phrase's favourite successor is the next phrase on one random cycle, so greedy
-    // text runs through every phrase before it repeats one (see chain_gen).
-    let next = one_cycle(phrases.len(), &mut rng);
+    // Topics are runs of the (shuffled) phrase list, at least two phrases each.
+    let topics = params.topics.clamp(1, (phrases.len() / 2).max(1));
+    let topic = |i: usize| i * topics / phrases.len();
+    // Each phrase's favourite successor is the next phrase on one random cycle through its
+    // topic, so greedy text runs through every phrase of the topic before it repeats one
+    // (see chain_gen).
+    let next = if topics == 1 {
+        one_cycle(phrases.len(), &mut rng)
+    } else {
+        let mut next = vec![0; phrases.len()];
+        for t in 0..topics {
+            let members: Vec<usize> = (0..phrases.len()).filter(|&i| topic(i) == t).collect();
+            let cycle = one_cycle(members.len(), &mut rng);
+            for (k, &i) in members.iter().enumerate() {
+                next[i] = members[cycle[k]];
+            }
+        }
+        next
+    };
     let mut others: Vec<usize> = Vec::with_capacity(phrases.len());
     for (i, phrase) in phrases.iter().enumerate() {
-        // This phrase's decision: its favourite and m - 1 other phrases (not itself while
-        // there are others), the favourite with the largest weight.
+        // This phrase's decision: its favourite and m - 1 other phrases of its topic (not
+        // itself while there are others), the favourite with the largest weight.
         others.clear();
-        others.extend((0..phrases.len()).filter(|&o| o != i && o != next[i]));
+        others
+            .extend((0..phrases.len()).filter(|&o| o != i && o != next[i] && topic(o) == topic(i)));
+        let m = params.successors.clamp(1, others.len() + 1);
+        let peakedness = if topics == 1 {
+            params.peakedness
+        } else {
+            params.topic_peakedness(topic(i), topics)
+        };
         let extra = (m - 1).min(others.len());
         let picked: Vec<usize> = std::iter::once(next[i])
             .chain(
@@ -114,10 +167,7 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
             .collect();
         let top = (0..z.len()).fold(0, |b, k| if z[k] > z[b] { k } else { b });
         z.swap(0, top);
-        let w: Vec<f64> = z
-            .iter()
-            .map(|x| (params.peakedness * (x - z[0])).exp())
-            .collect();
+        let w: Vec<f64> = z.iter().map(|x| (peakedness * (x - z[0])).exp()).collect();
         let total: f64 = w.iter().sum();
         let last = phrase.len() - 1;
         for (k, &a) in phrase.iter().enumerate() {
@@ -155,6 +205,8 @@ mod tests {
             determinism: 1.0,
             eos_token: Some(0),
             eos_hazard: 0.01,
+            topics: 1,
+            topic_spread: 0.0,
         }
     }
 
@@ -218,6 +270,41 @@ mod tests {
             out >= 3,
             "the leak goes to the decision's phrase starts: {out}"
         );
+    }
+
+    #[test]
+    fn topics_are_closed_and_their_decisions_spread_in_peakedness() {
+        let p = PhraseParams {
+            topics: 3,
+            topic_spread: 1.0,
+            ..params()
+        };
+        let cut = phrases(&p, &(1..40).collect::<Vec<_>>(), &mut phrase_rng(5));
+        let topic_of = |tok: usize| {
+            let i = cut.iter().position(|ph| ph.contains(&tok)).unwrap();
+            i * 3 / cut.len()
+        };
+        let t = generate(&p, 5);
+        for ph in &cut {
+            let last = *ph.last().unwrap();
+            for (j, &x) in t.row(last).iter().enumerate() {
+                if x > 0.0 && j != 0 {
+                    assert_eq!(topic_of(j), topic_of(last), "a decision leaves its topic");
+                }
+            }
+        }
+        assert!(p.topic_peakedness(0, 3) < p.topic_peakedness(1, 3));
+        assert!(
+            (p.topic_peakedness(1, 3) - 1.0).abs() < 1e-12,
+            "the middle topic"
+        );
+        assert!((p.topic_peakedness(2, 3) - (2.0_f64 / 3.0).exp()).abs() < 1e-12);
+        // One topic is the open world, whatever the spread says.
+        let one = PhraseParams {
+            topic_spread: 1.0,
+            ..params()
+        };
+        assert_eq!(generate(&one, 5), generate(&params(), 5));
     }
 
     #[test]

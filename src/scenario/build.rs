@@ -213,7 +213,12 @@ impl Scenario {
                 )
             }
             ModelSpec::Field(p) => (
-                Arc::new(ConfidenceField::new(p.clone(), key.attention)),
+                // World w's salt is its seed relative to world 0's, so world 0 is the
+                // field without `worlds`.
+                Arc::new(
+                    ConfidenceField::new(p.clone(), key.attention)
+                        .in_world(world_seed ^ c.model_seed),
+                ),
                 p.vocab_size,
             ),
         };

@@ -202,6 +202,10 @@ pub struct ModelDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phrase_determinism: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub topics: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_spread: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logit_noise: Option<f64>,
@@ -386,6 +390,8 @@ pub const KEYS: &[&str] = &[
     "model.short_length",
     "model.successors",
     "model.phrase_determinism",
+    "model.topics",
+    "model.topic_spread",
     "model.temperature",
     "model.logit_noise",
     "decoder.kind",

@@ -34,7 +34,8 @@ pub enum ModelSpec {
 }
 
 impl ModelSpec {
-    /// Whether the matrices depend on the scenario seed.
+    /// Whether the model is drawn from a seed (generated matrices, or the field's
+    /// per-sequence draws), so that `worlds` can replicate it.
     pub fn generated(&self) -> bool {
         matches!(
             self,
@@ -42,6 +43,7 @@ impl ModelSpec {
                 | ModelSpec::HmmGenerated(_)
                 | ModelSpec::PlanGenerated(_)
                 | ModelSpec::PhraseGenerated(_)
+                | ModelSpec::Field(_)
         )
     }
 }
@@ -255,6 +257,17 @@ impl Scenario {
                     determinism,
                     eos_token: chain.eos_token,
                     eos_hazard: chain.eos_hazard,
+                    // Read without writing the defaults back, so the resolved document of
+                    // a world without topics stays what it was.
+                    topics: counted(err, "model.topics", &mut m.topics.clone(), 1, 1, 4096)?,
+                    topic_spread: ranged(
+                        err,
+                        "model.topic_spread",
+                        &mut m.topic_spread.clone(),
+                        0.0,
+                        0.0,
+                        10.0,
+                    )?,
                 })
             }
             ModelKind::Field => {

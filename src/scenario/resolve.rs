@@ -495,10 +495,7 @@ impl Scenario {
             ));
         }
         if worlds > 1 && !model_spec.generated() {
-            let why = match &model_spec {
-                ModelSpec::Field(_) => "the field has no generated matrix (its randomness is per sequence, from `seed`); drop the key",
-                _ => "this model is read from CSV files, which give one world; drop the key, or generate the model from `model.vocab_size` and the generator's knobs",
-            };
+            let why = "this model is read from CSV files, which give one world; drop the key, or generate the model from `model.vocab_size` and the generator's knobs";
             return Err(err(
                 "worlds",
                 format!("worlds = {worlds} needs a generated model, but {why}"),

@@ -432,3 +432,88 @@ fn an_unwritable_destination_fails_before_any_decoding() {
         "decoded before failing"
     );
 }
+
+#[test]
+fn a_variant_fits_one_world_at_two_settings_and_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = TWO_CASES.split("[[case]]").next().unwrap();
+    let scenario = dir.path().join("one.toml");
+    fs::write(&scenario, one).unwrap();
+    let written = dir.path().join("fit/one.toml");
+    let o = lopa(&[
+        "calibrate",
+        scenario.to_str().unwrap(),
+        "--param",
+        "model.base_logit",
+        "--range=-3,2",
+        "--param",
+        "model.left_strength",
+        "--range",
+        "0.2,3",
+        "--target",
+        "tpf=2.4",
+        "--target",
+        "low:tpf=6.5",
+        "--variant",
+        "low:decoder.fill_threshold=0.7,decoder.add_threshold=0.05",
+        "--write",
+        written.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("low:tpf: reached"), "{text}");
+    assert!(text.contains("tolerance 2%: within"), "{text}");
+    let body = fs::read_to_string(&written).unwrap();
+    assert!(
+        !body.contains("0.05") && body.contains("fill_threshold = 0.9"),
+        "{body}"
+    );
+    // The written world, rerun as it is and at the variant's setting, gives both targets.
+    for (sets, want) in [
+        (vec![], 2.4),
+        (
+            vec!["decoder.fill_threshold=0.7", "decoder.add_threshold=0.05"],
+            6.5,
+        ),
+    ] {
+        let out = dir.path().join(format!("out{want}"));
+        let mut args = vec![
+            "run",
+            written.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        for s in &sets {
+            args.extend(["--set", s]);
+        }
+        let o = lopa(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rows = read_rows(&out.join("summary.csv"));
+        let got: f64 = rows[0]["tpf"].parse().unwrap();
+        assert!(
+            (got / want - 1.0).abs() <= 0.02,
+            "{sets:?}: TPF {got}, target {want}"
+        );
+    }
+    // A variant no target names is a mistake worth saying.
+    let o = lopa(&[
+        "calibrate",
+        scenario.to_str().unwrap(),
+        "--param",
+        "model.base_logit",
+        "--range=-3,2",
+        "--target",
+        "tpf=2.4",
+        "--variant",
+        "lo:decoder.fill_threshold=0.7",
+        "--write",
+        dir.path().join("x.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--variant lo: no --target names it"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -140,6 +140,8 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
                     determinism: 0.95,
                     eos_token: Some(0),
                     eos_hazard: 0.05,
+                    topics: 1,
+                    topic_spread: 0.0,
                 },
                 w.seed,
             );

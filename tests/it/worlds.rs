@@ -280,3 +280,47 @@ fn bad_phrase_knobs_are_clear_errors() {
         stderr(&o)
     );
 }
+
+/// The field at a small size: its worlds are other draws of every sequence's field.
+const FIELD: &str = r#"name = "f"
+seed = 4
+sequences = 3
+gen_length = 48
+[model]
+kind = "field"
+vocab_size = 50
+prompt_length = 2
+[decoder]
+kind = "d2f"
+block_size = 16
+[search]
+kind = "lopa"
+branches = 2
+"#;
+
+#[test]
+fn the_field_has_worlds_and_world_zero_is_the_field_without_the_key() {
+    let (_a, plain) = results_of(FIELD, &[]);
+    let (_b, three) = results_of(FIELD, &["worlds=3"]);
+    let plain_rows = crate::util::read_rows(&plain.join("runs.csv"));
+    let rows = crate::util::read_rows(&three.join("runs.csv"));
+    assert_eq!(rows.len(), 9);
+    let of = |w: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r["world"] == w)
+            .map(|r| format!("{} {} {}", r["seq"], r["rounds"], r["tokens"]))
+            .collect()
+    };
+    let plain: Vec<String> = plain_rows
+        .iter()
+        .map(|r| format!("{} {} {}", r["seq"], r["rounds"], r["tokens"]))
+        .collect();
+    assert_eq!(of("0"), plain);
+    assert_ne!(of("1"), of("0"), "another world draws other fields");
+    let s = &crate::util::read_rows(&three.join("summary.csv"))[0];
+    let x = |k: &str| -> f64 { s[k].parse().unwrap() };
+    assert!(
+        x("tpf_world_lo") <= x("tpf") && x("tpf") <= x("tpf_world_hi"),
+        "{s:?}"
+    );
+}
