@@ -14,8 +14,27 @@ use crate::engine::Prompts;
 use crate::record::{DecodeRecord, ProgressBins};
 use crate::scenario::{ModelSpec, Resolved};
 
-/// `--memory-budget` when none is given: 4 GiB.
+/// `--memory-budget` when none is given and the machine's memory is unknown: 4 GiB.
 pub const DEFAULT_BUDGET: u64 = 4 << 30;
+
+/// The default `--memory-budget`: three quarters of the machine's physical memory (Linux's
+/// `MemTotal`), so that the pessimistic estimate refuses what cannot fit on this machine and
+/// nothing else; [`DEFAULT_BUDGET`] where that is unknown.
+pub fn machine_default() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .as_deref()
+        .and_then(mem_total_bytes)
+        .map_or(DEFAULT_BUDGET, |total| total / 4 * 3)
+}
+
+/// `MemTotal` of a `/proc/meminfo` text, in bytes.
+fn mem_total_bytes(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let mut words = line["MemTotal:".len()..].split_whitespace();
+    let kib: u64 = words.next()?.parse().ok()?;
+    (words.next() == Some("kB")).then_some(kib.checked_mul(1024)?)
+}
 
 /// Decodes one sweep chunk holds at once (see `sweep`).
 const SWEEP_CHUNK: u128 = 1 << 14;
@@ -257,6 +276,14 @@ mod tests {
     #[test]
     fn sizes_read_with_units() {
         assert_eq!(parse_bytes("4G"), Ok(4 << 30));
+        assert_eq!(
+            mem_total_bytes("MemTotal:       24570396 kB\nMemFree: 1 kB\n"),
+            Some(24570396 * 1024)
+        );
+        assert_eq!(mem_total_bytes("MemFree: 1 kB\n"), None);
+        assert_eq!(mem_total_bytes("MemTotal: lots kB\n"), None);
+        assert_eq!(mem_total_bytes("MemTotal: 12 MB\n"), None);
+        assert!(machine_default() > 0);
         assert_eq!(parse_bytes("512M"), Ok(512 << 20));
         assert_eq!(parse_bytes("512mib"), Ok(512 << 20));
         assert_eq!(parse_bytes("1.5GiB"), Ok(3 << 29));

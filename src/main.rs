@@ -10,9 +10,10 @@ use lopa_sim::cli;
 #[derive(Parser)]
 #[command(name = "lopa-sim", version = env!("LOPA_SIM_VERSION"), about)]
 struct Args {
-    /// Refuse a run whose estimated peak memory exceeds this (bytes, or 512M, 4G, ...).
-    #[arg(long, global = true, default_value = "4G", value_parser = lopa_sim::budget::parse_bytes)]
-    memory_budget: u64,
+    /// Refuse a run whose estimated peak memory exceeds this (bytes, or 512M, 4G, ...)
+    /// [default: 3/4 of the machine's memory, or 4G where that is unknown].
+    #[arg(long, global = true, value_parser = lopa_sim::budget::parse_bytes)]
+    memory_budget: Option<u64>,
     #[command(subcommand)]
     command: Command,
     /// Print nothing but errors.
@@ -162,7 +163,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    lopa_sim::budget::set_limit(args.memory_budget);
+    lopa_sim::budget::set_limit(
+        args.memory_budget
+            .unwrap_or_else(lopa_sim::budget::machine_default),
+    );
     cli::interrupt::install();
     let result = match args.command {
         Command::Run {

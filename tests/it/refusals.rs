@@ -35,10 +35,33 @@ fn commands_refuse_malformed_inputs_briefly() {
             vec!["run", &ok, "--memory-budget", "lots"],
             "--memory-budget",
         ),
-        // 10^8 records would take ~10 GiB: refused under the default 4 GiB before allocating.
+        // 10^8 records would take ~10 GiB: refused under a 4 GiB budget before allocating.
         (
-            vec!["run", &ok, "--out", &out, "--set", "sequences=100000000"],
+            vec![
+                "run",
+                &ok,
+                "--out",
+                &out,
+                "--memory-budget",
+                "4G",
+                "--set",
+                "sequences=100000000",
+            ],
             "memory budget of 4.0 GiB",
+        ),
+        // 10^11 records (~80 TiB) exceed the default budget on any machine.
+        (
+            vec![
+                "run",
+                "scenarios/quickstart.toml",
+                "--out",
+                &out,
+                "--set",
+                "sequences=100000000",
+                "--set",
+                "worlds=1000",
+            ],
+            "memory budget of",
         ),
         (vec!["trace", &bad], "bad.toml"),
         (vec!["trace", &ok, "--seq=-1"], "--seq"),
