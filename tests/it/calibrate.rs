@@ -216,12 +216,14 @@ fn summary_tpf(dir: &Path, case: &str) -> f64 {
         .unwrap()
 }
 
-#[test]
-fn two_knobs_fit_two_cases_and_the_written_scenario_reproduces_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = two_cases(dir.path());
-    let written = dir.path().join("fit/two.toml");
-    let o = lopa(&[
+/// `calibrate SCENARIO` fitting the field's base_logit and left_strength to `targets`
+/// (and whatever else they hold), writing `written`.
+fn fit_two_knobs<'a>(
+    scenario: &'a std::path::Path,
+    written: &'a std::path::Path,
+    targets: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
         "calibrate",
         scenario.to_str().unwrap(),
         "--param",
@@ -231,13 +233,23 @@ fn two_knobs_fit_two_cases_and_the_written_scenario_reproduces_them() {
         "model.left_strength",
         "--range",
         "0.2,3",
-        "--target",
-        "std:tpf=2.4",
-        "--target",
-        "low:tpf=6.5",
         "--write",
         written.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(targets);
+    args
+}
+
+#[test]
+fn two_knobs_fit_two_cases_and_the_written_scenario_reproduces_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = two_cases(dir.path());
+    let written = dir.path().join("fit/two.toml");
+    let o = lopa(&fit_two_knobs(
+        &scenario,
+        &written,
+        &["--target", "std:tpf=2.4", "--target", "low:tpf=6.5"],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("std:tpf: reached"), "{text}");
@@ -440,25 +452,18 @@ fn a_variant_fits_one_world_at_two_settings_and_is_never_written() {
     let scenario = dir.path().join("one.toml");
     fs::write(&scenario, one).unwrap();
     let written = dir.path().join("fit/one.toml");
-    let o = lopa(&[
-        "calibrate",
-        scenario.to_str().unwrap(),
-        "--param",
-        "model.base_logit",
-        "--range=-3,2",
-        "--param",
-        "model.left_strength",
-        "--range",
-        "0.2,3",
-        "--target",
-        "tpf=2.4",
-        "--target",
-        "low:tpf=6.5",
-        "--variant",
-        "low:decoder.fill_threshold=0.7,decoder.add_threshold=0.05",
-        "--write",
-        written.to_str().unwrap(),
-    ]);
+    let o = lopa(&fit_two_knobs(
+        &scenario,
+        &written,
+        &[
+            "--target",
+            "tpf=2.4",
+            "--target",
+            "low:tpf=6.5",
+            "--variant",
+            "low:decoder.fill_threshold=0.7,decoder.add_threshold=0.05",
+        ],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("low:tpf: reached"), "{text}");
