@@ -141,3 +141,83 @@ impl AnchorDecoder for SemiAr {
 
     fn end_round(&self, _b: &mut Branch) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(n: usize, p: f64, h: f64) -> Vec<Prediction> {
+        (0..n)
+            .map(|_| Prediction {
+                token: 1,
+                prob: p,
+                conf: p,
+                entropy: h,
+            })
+            .collect()
+    }
+
+    const EVERY_RULE: [SemiArRule; 8] = [
+        SemiArRule::Threshold(0.9),
+        SemiArRule::TopK(2),
+        SemiArRule::Factor(1.0),
+        SemiArRule::Eb(0.1),
+        SemiArRule::EntropyThreshold(0.5),
+        SemiArRule::LeftToRight,
+        SemiArRule::Random(2),
+        SemiArRule::PerRun(0.9),
+    ];
+
+    fn apply(rule: SemiArRule, window: &[usize], preds: &[Prediction]) -> Vec<usize> {
+        let round = RoundContext {
+            seed: 3,
+            seq: 1,
+            round: 1,
+        };
+        let mut w = window.to_vec();
+        let kept = rule.apply(&mut w, preds, &round, 0);
+        w.truncate(kept);
+        w.sort_unstable();
+        w
+    }
+
+    #[test]
+    fn every_rule_fills_nothing_in_an_empty_window_and_the_one_position_of_a_single() {
+        let p = flat(8, 0.5, 0.7);
+        for rule in EVERY_RULE {
+            assert!(apply(rule, &[], &p).is_empty(), "{rule:?}");
+            assert_eq!(apply(rule, &[5], &p), [5], "{rule:?}");
+        }
+    }
+
+    #[test]
+    fn all_equal_confidences_go_to_the_lowest_positions() {
+        // prob 0.5 and H 0.7 everywhere: no threshold is cleared, so each rule falls back
+        // to its best position, and ties go to the lower position.
+        let p = flat(8, 0.5, 0.7);
+        let window = [2, 3, 4, 6];
+        for (rule, want) in [
+            (SemiArRule::Threshold(0.9), vec![2]),
+            (SemiArRule::TopK(2), vec![2, 3]),
+            (SemiArRule::Factor(1.0), vec![2]),
+            (SemiArRule::Eb(0.1), vec![2]),
+            (SemiArRule::EntropyThreshold(0.5), vec![2]),
+            (SemiArRule::LeftToRight, vec![2]),
+            (SemiArRule::PerRun(0.9), vec![2]),
+        ] {
+            assert_eq!(apply(rule, &window, &p), want, "{rule:?}");
+        }
+        // Random draws k distinct positions of the window.
+        let drawn = apply(SemiArRule::Random(2), &window, &p);
+        assert_eq!(drawn.len(), 2);
+        assert!(drawn.iter().all(|i| window.contains(i)));
+    }
+
+    #[test]
+    fn left_to_right_takes_the_leftmost_whatever_the_confidences() {
+        let mut p = flat(8, 0.2, 1.0);
+        p[6].prob = 0.99;
+        p[6].conf = 0.99;
+        assert_eq!(apply(SemiArRule::LeftToRight, &[3, 4, 6], &p), [3]);
+    }
+}
