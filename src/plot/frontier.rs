@@ -15,6 +15,10 @@ pub(crate) const X_DESC: &str = "TPF (tokens / forward pass)";
 
 /// The legend entry of the front, which the tests look for in the SVG.
 pub(crate) const FRONT_LABEL: &str = "Pareto front";
+/// The legend's key to the markers.
+const WITHOUT_LOPA: &str = "hollow: without lookahead (k = 0)";
+const WITH_LOPA: &str = "filled: with LoPA";
+const ORACLE: &str = "triangle: oracle (reference)";
 
 /// A quality measure: its axis title, whether higher is better, and its value.
 type Measure = (&'static str, bool, fn(&ConfigPoint) -> Option<f64>);
@@ -169,6 +173,29 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 .legend(move |(x, y)| Circle::new((x + 17, y), r, color.filled()));
             legend.push(kind);
         }
+    }
+    // Colour names the decoder; the marker says how it searched, which needs a key too.
+    let grey = RGBColor(110, 110, 110);
+    let r = c::POINT_PX;
+    let none = std::iter::empty::<Circle<(f64, f64), i32>>;
+    chart
+        .draw_series(none())
+        .map_err(c::err)?
+        .label(WITHOUT_LOPA)
+        .legend(move |(x, y)| Circle::new((x + 17, y), r, grey.stroke_width(3)));
+    chart
+        .draw_series(none())
+        .map_err(c::err)?
+        .label(WITH_LOPA)
+        .legend(move |(x, y)| Circle::new((x + 17, y), r, grey.filled()));
+    legend.extend([WITHOUT_LOPA.to_string(), WITH_LOPA.to_string()]);
+    if data.configs.iter().any(is_oracle) {
+        chart
+            .draw_series(none())
+            .map_err(c::err)?
+            .label(ORACLE)
+            .legend(move |(x, y)| TriangleMarker::new((x + 17, y), r + 3, grey.filled()));
+        legend.push(ORACLE.to_string());
     }
     for &i in &front {
         chart
