@@ -11,19 +11,14 @@ fn run(scenario: &str, sets: &[&str]) -> (Vec<u8>, Vec<std::collections::HashMap
     (std::fs::read(&path).unwrap(), read_rows(&path))
 }
 
-/// Runs `scenario` with `set` into a fresh folder, expects exit 2, and returns stderr.
-fn refused(scenario: &str, set: &str) -> (String, tempfile::TempDir) {
+/// Runs `scenario` with each of `sets` into a fresh folder, expects exit 2, and returns
+/// stderr.
+fn refused(scenario: &str, sets: &[&str]) -> (String, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
-    let o = lopa(&[
-        "run",
-        scenario,
-        "--out",
-        out.path().to_str().unwrap(),
-        "-q",
-        "--set",
-        set,
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{scenario} --set {set}");
+    let mut args = vec!["run", scenario, "--out", out.path().to_str().unwrap(), "-q"];
+    args.extend(sets.iter().flat_map(|s| ["--set", s]));
+    let o = lopa(&args);
+    assert_eq!(o.status.code(), Some(2), "{scenario} --set {sets:?}");
     (stderr(&o), out)
 }
 
@@ -121,7 +116,10 @@ fn every_rule_runs_as_the_fill_of_d2f_blocks() {
         &rules,
         |rule, k, rounds, tokens, _| assert!(rounds >= 1 && tokens >= 1, "{rule} k={k}"),
     );
-    let (err, _) = refused("tests/golden/threshold-causal.toml", "decoder.fill_rule=eb");
+    let (err, _) = refused(
+        "tests/golden/threshold-causal.toml",
+        &["decoder.fill_rule=eb"],
+    );
     assert!(
         err.contains("decoder.fill_rule") && err.contains("d2f"),
         "{err}"
@@ -141,20 +139,8 @@ fn bad_decoder_values_name_the_key() {
             "eta" => "entropy_threshold",
             other => other,
         };
-        let out = tempfile::tempdir().unwrap();
-        let o = lopa(&[
-            "run",
-            "tests/golden/threshold-causal.toml",
-            "--out",
-            out.path().to_str().unwrap(),
-            "-q",
-            "--set",
-            &format!("decoder.kind={kind}"),
-            "--set",
-            set,
-        ]);
-        assert_eq!(o.status.code(), Some(2), "{set}");
-        let err = stderr(&o);
+        let kind = format!("decoder.kind={kind}");
+        let (err, _) = refused("tests/golden/threshold-causal.toml", &[&kind, set]);
         assert!(err.contains(key) && err.contains("got"), "{set}: {err}");
     }
 }
@@ -189,18 +175,7 @@ fn bad_search_values_name_the_key() {
         ("search.alpha=-0.1", "search.alpha"),
         ("search.extra_tokens=0", "search.extra_tokens"),
     ] {
-        let out = tempfile::tempdir().unwrap();
-        let o = lopa(&[
-            "run",
-            "tests/golden/d2f-lopa.toml",
-            "--out",
-            out.path().to_str().unwrap(),
-            "-q",
-            "--set",
-            set,
-        ]);
-        assert_eq!(o.status.code(), Some(2), "{set}");
-        let err = stderr(&o);
+        let (err, _) = refused("tests/golden/d2f-lopa.toml", &[set]);
         assert!(err.contains(key) && err.contains("got"), "{set}: {err}");
     }
 }
@@ -251,7 +226,7 @@ fn a_decode_past_its_round_limit_names_scenario_configuration_and_sequence() {
 
 #[test]
 fn the_oracle_refuses_before_searching_when_its_states_would_not_fit() {
-    let (err, out) = refused("tests/golden/d2f-lopa.toml", "search.kind=oracle");
+    let (err, out) = refused("tests/golden/d2f-lopa.toml", &["search.kind=oracle"]);
     assert!(
         err.contains("search.kind") && err.contains("search.state_budget_mb"),
         "{err}"

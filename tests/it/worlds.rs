@@ -28,22 +28,7 @@ branches = 2
 
 /// Runs `text` (written to `s.toml` in a fresh folder) with `sets`; returns runs.csv.
 fn runs_of(text: &str, sets: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("s.toml");
-    fs::write(&s, text).unwrap();
-    let out = dir.path().join("out");
-    let mut args = vec![
-        "run",
-        s.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ];
-    for set in sets {
-        args.extend(["--set", set]);
-    }
-    let o = lopa(&args);
-    assert!(o.status.success(), "{sets:?}: {}", stderr(&o));
+    let (_dir, out) = results_of(text, sets);
     read(&out, "runs.csv")
 }
 
