@@ -1,6 +1,8 @@
 //! The `[system]` columns: predicted time and throughput, from the records' [`Latency`].
 //! A decode's latency leaves out its first round (the prefill), as the LoPA paper does, and
-//! its throughput counts content tokens (up to and including EOS) over that latency.
+//! its throughput counts content tokens (up to and including EOS) over that latency. A decode
+//! that ended in its first round (an EOS prompt fills its block at once) has no timed round
+//! and no throughput; the throughput statistics leave it out.
 
 use crate::record::{ConfigRuns, DecodeRecord, Latency};
 use crate::report::runs_csv::float_cell;
@@ -13,7 +15,7 @@ const TOP: usize = 10;
 pub const RUN_COLUMNS: [&str; 2] = ["latency_s", "tokens_per_s"];
 
 /// `summary.csv` columns added when a configuration has a cost model.
-pub const SUMMARY_COLUMNS: [&str; 9] = [
+pub const SUMMARY_COLUMNS: [&str; 10] = [
     "system",
     "round_ms",
     "compute_ms",
@@ -23,6 +25,7 @@ pub const SUMMARY_COLUMNS: [&str; 9] = [
     "tps_avg",
     "tps_max",
     "tps_top10",
+    "paper_round_ms",
 ];
 
 /// Whether any configuration was timed, so the columns exist.
@@ -59,7 +62,7 @@ pub struct Timing {
     pub comm_ms: f64,
     /// Its fixed overhead.
     pub overhead_ms: f64,
-    /// Mean of per-sequence tokens per second.
+    /// Mean of per-sequence tokens per second over the decodes with a timed round.
     pub tps_avg: f64,
     /// The fastest sequence.
     pub tps_max: f64,
@@ -67,6 +70,10 @@ pub struct Timing {
     pub tps_top10: f64,
     /// Mean latency of a sequence, s.
     pub latency_mean_s: f64,
+    /// The paper's TPF / TPS computed on these decodes as the published LoPA-Dist code
+    /// counts: TPF = sum(tokens) / sum(rounds + 1) (`tpf_steps`), TPS = the mean over
+    /// sequences of tokens (EOS padding included) over latency; in ms.
+    pub paper_round_ms: f64,
 }
 
 /// The times of a configuration with a cost model.
@@ -84,7 +91,12 @@ pub fn timing(runs: &ConfigRuns) -> Option<Timing> {
             0.0
         }
     };
-    let mut tps: Vec<f64> = runs.records.iter().map(record_tps).collect();
+    let timed = || {
+        runs.records
+            .iter()
+            .filter(|r| r.latency.is_some_and(|l| l.total_s() > 0.0))
+    };
+    let mut tps: Vec<f64> = timed().map(record_tps).collect();
     tps.sort_by(|a, b| b.total_cmp(a));
     let mean = |xs: &[f64]| {
         if xs.is_empty() {
@@ -94,6 +106,20 @@ pub fn timing(runs: &ConfigRuns) -> Option<Timing> {
         }
     };
     let n = runs.records.len().max(1) as f64;
+    let steps: u64 = rounds + runs.records.len() as u64;
+    let tokens: u64 = runs.records.iter().map(|r| r.tokens).sum();
+    let padded_tps = timed()
+        .map(|r| {
+            r.latency
+                .map_or(0.0, |l| tokens_per_s(r.tokens, l.total_s()))
+        })
+        .sum::<f64>()
+        / tps.len().max(1) as f64;
+    let paper_round_ms = if steps > 0 && padded_tps > 0.0 {
+        tokens as f64 / steps as f64 / padded_tps * 1e3
+    } else {
+        0.0
+    };
     Some(Timing {
         round_ms: per_round(total.total_s()),
         compute_ms: per_round(total.compute_s),
@@ -104,6 +130,7 @@ pub fn timing(runs: &ConfigRuns) -> Option<Timing> {
         tps_max: tps.first().copied().unwrap_or(0.0),
         tps_top10: mean(&tps[..tps.len().min(TOP)]),
         latency_mean_s: total.total_s() / n,
+        paper_round_ms,
     })
 }
 
@@ -120,6 +147,7 @@ pub fn summary_cells(runs: &ConfigRuns) -> Vec<String> {
             float_cell(t.tps_avg),
             float_cell(t.tps_max),
             float_cell(t.tps_top10),
+            float_cell(t.paper_round_ms),
         ],
         _ => vec![String::new(); SUMMARY_COLUMNS.len()],
     }
@@ -172,7 +200,47 @@ mod tests {
         assert!((t.tps_max - tps[0]).abs() < 1e-9);
         assert!((t.tps_avg - tps.iter().sum::<f64>() / 12.0).abs() < 1e-9);
         assert!((t.tps_top10 - tps[..10].iter().sum::<f64>() / 10.0).abs() < 1e-9);
+        // The paper's TPF / TPS: 1200 tokens over 144 steps, over the mean TPS.
+        let paper = 1200.0 / 144.0 / (tps.iter().sum::<f64>() / 12.0) * 1e3;
+        assert!(
+            (t.paper_round_ms - paper).abs() < 1e-9,
+            "{}",
+            t.paper_round_ms
+        );
         assert_eq!(summary_cells(&runs)[0], "h200 TP1 BP8 two_phase");
+    }
+
+    #[test]
+    fn a_decode_without_a_timed_round_has_no_throughput_in_the_statistics() {
+        // Two decodes at 100 / 0.02 s = 5000 tokens/s, and one that ended in its (untimed)
+        // first round: the mean and the paper's TPF / TPS see the two timed ones only.
+        let mut records = vec![timed_record(11, 100, 0.01), timed_record(11, 100, 0.01)];
+        records.push(DecodeRecord {
+            rounds: 1,
+            tokens: 32,
+            content_tokens: 1,
+            latency: Some(Latency::default()),
+            ..DecodeRecord::default()
+        });
+        let runs = ConfigRuns {
+            label: ConfigLabel {
+                system: Some("h200 TP1 BP1 two_phase".into()),
+                ..ConfigLabel::default()
+            },
+            records,
+            bins: Default::default(),
+            worlds: 1,
+        };
+        let t = timing(&runs).unwrap();
+        assert!((t.tps_avg - 5000.0).abs() < 1e-9, "{}", t.tps_avg);
+        assert!((t.tps_max - 5000.0).abs() < 1e-9);
+        // TPF counts every decode: 232 tokens over 23 + 3 steps.
+        let paper = 232.0 / 26.0 / 5000.0 * 1e3;
+        assert!(
+            (t.paper_round_ms - paper).abs() < 1e-9,
+            "{}",
+            t.paper_round_ms
+        );
     }
 
     #[test]

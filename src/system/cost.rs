@@ -260,7 +260,10 @@ impl SystemModel {
         if ranks > 1 {
             // Token ids padded to the widest rank, then every position's full-vocabulary
             // logits gathered to every rank; a ring all-gather brings (R - 1) shares to each.
-            let others = (ranks - 1) as f64;
+            // R is every rank, busy or not: the published code pads the payload list with
+            // no-op tasks to the world size and its collectives span the whole world, so an
+            // idle rank still receives the token scatter and sends a zero-padded logits share.
+            let others = (self.bp - 1) as f64;
             let ids = others * widest * TOKEN_ID_BYTES;
             let logits = others * widest * m.vocab as f64 * act;
             slowest.comm += self.collectives(SMALL_COLLECTIVES + 1.0, ids + logits);
