@@ -57,6 +57,10 @@ pub struct PhraseParams {
     /// `peakedness * e^(+-topic_spread)`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub topic_spread: f64,
+    /// Share of the phrases that are fixed idioms, exact whatever `determinism` says; the
+    /// others are looser collocations that keep `determinism`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub exact_share: f64,
 }
 
 fn one() -> usize {
@@ -82,6 +86,20 @@ impl PhraseParams {
 /// The world's stream, kept apart from the chain generator's and the sequences'.
 fn phrase_rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ 0x7068_7261_7365_5f77)
+}
+
+/// Which phrases are exact idioms: `exact_share` of them, rounded, picked from a stream of
+/// their own so that worlds without the knob keep their matrix.
+fn exact_phrases(params: &PhraseParams, count: usize, seed: u64) -> Vec<bool> {
+    let mut exact = vec![params.determinism >= 1.0; count];
+    if params.exact_share > 0.0 && params.determinism < 1.0 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6964_696f_6d5f_7368);
+        let n = (params.exact_share * count as f64).round() as usize;
+        for i in sample(&mut rng, count, n.min(count)).iter() {
+            exact[i] = true;
+        }
+    }
+    exact
 }
 
 /// The phrases: the shuffled non-EOS tokens, cut by the length mixture.
@@ -121,6 +139,7 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
     }
     let mut rng = phrase_rng(seed);
     let phrases = phrases(params, &words, &mut rng);
+    let exact = exact_phrases(params, phrases.len(), seed);
     let keep = 1.0 - params.eos_hazard;
     // Topics are runs of the (shuffled) phrase list, at least two phrases each.
     let topics = params.topics.clamp(1, (phrases.len() / 2).max(1));
@@ -170,12 +189,13 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
         let w: Vec<f64> = z.iter().map(|x| (peakedness * (x - z[0])).exp()).collect();
         let total: f64 = w.iter().sum();
         let last = phrase.len() - 1;
+        let determinism = if exact[i] { 1.0 } else { params.determinism };
         for (k, &a) in phrase.iter().enumerate() {
             let leave = if k == last {
                 1.0
             } else {
-                t[[a, phrase[k + 1]]] += keep * params.determinism;
-                1.0 - params.determinism
+                t[[a, phrase[k + 1]]] += keep * determinism;
+                1.0 - determinism
             };
             if leave > 0.0 {
                 for (&p, wk) in picked.iter().zip(&w) {
@@ -207,6 +227,7 @@ mod tests {
             eos_hazard: 0.01,
             topics: 1,
             topic_spread: 0.0,
+            exact_share: 0.0,
         }
     }
 
@@ -305,6 +326,45 @@ mod tests {
             ..params()
         };
         assert_eq!(generate(&one, 5), generate(&params(), 5));
+    }
+
+    #[test]
+    fn an_exact_share_makes_that_share_of_the_phrases_idioms() {
+        let loose = PhraseParams {
+            determinism: 0.8,
+            ..params()
+        };
+        let mixed = PhraseParams {
+            exact_share: 0.5,
+            ..loose.clone()
+        };
+        let cut = phrases(&loose, &(1..40).collect::<Vec<_>>(), &mut phrase_rng(5));
+        let (a, b) = (generate(&loose, 5), generate(&mixed, 5));
+        let long: Vec<&Vec<usize>> = cut.iter().filter(|ph| ph.len() >= 2).collect();
+        let exact = long
+            .iter()
+            .filter(|ph| (b[[ph[0], ph[1]]] - 0.99).abs() < 1e-12)
+            .count();
+        let kept = long
+            .iter()
+            .filter(|ph| (b[[ph[0], ph[1]]] - 0.99 * 0.8).abs() < 1e-12)
+            .count();
+        assert_eq!(exact + kept, long.len());
+        assert!(exact > 0 && kept > 0, "{exact} exact, {kept} loose");
+        let n = (0.5 * cut.len() as f64).round() as usize;
+        assert_eq!(
+            exact_phrases(&mixed, cut.len(), 5)
+                .iter()
+                .filter(|&&e| e)
+                .count(),
+            n
+        );
+        // Without the knob the loose world is what it was.
+        assert_ne!(a, b);
+        assert_eq!(generate(&loose, 5), a);
+        for row in b.rows() {
+            assert!((row.sum() - 1.0).abs() < 1e-12);
+        }
     }
 
     #[test]

@@ -206,6 +206,8 @@ pub struct ModelDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic_spread: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_share: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logit_noise: Option<f64>,
@@ -392,6 +394,7 @@ pub const KEYS: &[&str] = &[
     "model.phrase_determinism",
     "model.topics",
     "model.topic_spread",
+    "model.exact_share",
     "model.temperature",
     "model.logit_noise",
     "decoder.kind",

@@ -268,6 +268,14 @@ impl Scenario {
                         0.0,
                         10.0,
                     )?,
+                    exact_share: ranged(
+                        err,
+                        "model.exact_share",
+                        &mut m.exact_share.clone(),
+                        0.0,
+                        0.0,
+                        1.0,
+                    )?,
                 })
             }
             ModelKind::Field => {

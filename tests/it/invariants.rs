@@ -142,6 +142,7 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
                     eos_hazard: 0.05,
                     topics: 1,
                     topic_spread: 0.0,
+                    exact_share: 0.5,
                 },
                 w.seed,
             );

@@ -309,3 +309,55 @@ fn the_field_has_worlds_and_world_zero_is_the_field_without_the_key() {
         "{s:?}"
     );
 }
+
+#[test]
+fn the_predict_worlds_pool_eight_worlds_and_move_to_lopa_by_set() {
+    let lowered = [
+        "decoder.add_threshold=0.1",
+        "decoder.activate_threshold=0.7",
+        "decoder.fill_threshold=0.7",
+    ];
+    for bench in ["gsm8k", "mbpp", "math", "humaneval"] {
+        let scenario = format!("scenarios/paper-predict/worlds/{bench}.toml");
+        let mut sets = vec!["--set", "sequences=2", "--set", "search.kind=lopa"];
+        sets.extend(["--set", "search.branches=3"]);
+        for l in &lowered {
+            sets.extend(["--set", l]);
+        }
+        let out = crate::util::run_ok(&scenario, &sets);
+        let runs = crate::util::read_rows(&out.path().join("runs.csv"));
+        let mut worlds: Vec<&str> = runs.iter().map(|r| r["world"].as_str()).collect();
+        worlds.dedup();
+        assert_eq!(worlds.len(), 8, "{bench}: {worlds:?}");
+        let s = &crate::util::read_rows(&out.path().join("summary.csv"))[0];
+        let f = |k: &str| s[k].parse::<f64>().unwrap();
+        assert!(f("tpf_world_lo") <= f("tpf") && f("tpf") <= f("tpf_world_hi"));
+        assert_eq!(s["branches"], "3", "{bench}");
+    }
+}
+
+#[test]
+fn an_exact_share_outside_zero_to_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s.toml");
+    let text = PHRASE.replace(
+        "phrase_length = 5.0",
+        "phrase_length = 5.0\nphrase_determinism = 0.8\nexact_share = 1.5",
+    );
+    fs::write(&s, text).unwrap();
+    let out = dir.path().join("o");
+    let o = lopa(&[
+        "run",
+        s.to_str().unwrap(),
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("model.exact_share") && err.contains("s.toml"),
+        "{err}"
+    );
+    assert!(!out.exists(), "a refused scenario writes nothing");
+}
