@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::common::{err, palette};
+use super::common::{self as c, err};
 use super::SIZE;
 
 /// The figure's name.
@@ -208,16 +208,15 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
         .map_err(err)?;
+    let mut labels = Vec::new();
+    let mut avoid = c::Obstacles::default();
     for (i, (name, pts)) in groups.iter().enumerate() {
-        let color = palette(i);
+        // Colour and dash together, so that more than ten layouts stay apart.
+        let (color, pattern) = c::style(i);
         let line: Vec<(f64, f64)> = pts.iter().map(|p| (p.branches as f64, p.tps_avg)).collect();
-        chart
-            .draw_series(LineSeries::new(line.clone(), color.stroke_width(3)))
-            .map_err(err)?
-            .label(name.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 30, y)], color.stroke_width(3))
-            });
+        c::draw_line(&mut chart, &line, color, pattern, name)?;
+        labels.push(name.clone());
+        avoid.line(&chart, &line);
         chart
             .draw_series(line.iter().map(|&p| Circle::new(p, 5, color.filled())))
             .map_err(err)?;
@@ -226,6 +225,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         chart
             .draw_series([Circle::new(at, 12, color.stroke_width(3))])
             .map_err(err)?;
+        avoid.points(&chart, &[at]);
         if pts.len() > 1 {
             // Labels near the right edge hang to the left of their point.
             let h = if at.0 > 0.75 * k_max {
@@ -245,14 +245,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 18))
-        .draw()
-        .map_err(err)?;
+    let spot = c::place_legend(&chart, &labels, &mut avoid)?;
+    c::draw_legend(&mut chart, spot)?;
 
     // Right: the best round of each series, stacked by part.
     let bests: Vec<(&str, &TimedPoint)> = groups
@@ -270,7 +264,9 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .margin(20)
         .x_label_area_size(70)
         .y_label_area_size(10)
-        .build_cartesian_2d(0.0..ms_max * 2.4, -0.5..n - 0.5)
+        // Empty rows on top (about a fifth of the panel) keep the legend clear of the bars
+        // and their labels.
+        .build_cartesian_2d(0.0..ms_max * 2.4, -0.5..n - 0.5 + (0.25 * n).max(0.75))
         .map_err(err)?;
     bars.configure_mesh()
         .disable_y_mesh()
