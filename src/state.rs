@@ -125,7 +125,7 @@ pub struct Block {
 }
 
 /// One candidate state of a sequence: the prompt plus the generated blocks that exist.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Branch {
     /// Prompt tokens followed by every position of every existing generated block.
     pub tokens: Vec<Token>,
@@ -139,6 +139,30 @@ pub struct Branch {
     pub eos_detected: bool,
     /// Leading generated blocks that were full when the current round started.
     pub full_prefix_at_start: usize,
+}
+
+// By hand: the derived `clone_from` would allocate two vectors, and the search recycles
+// branches with `clone_from` every round.
+impl Clone for Branch {
+    fn clone(&self) -> Self {
+        Branch {
+            tokens: self.tokens.clone(),
+            prompt_len: self.prompt_len,
+            block_size: self.block_size,
+            blocks: self.blocks.clone(),
+            eos_detected: self.eos_detected,
+            full_prefix_at_start: self.full_prefix_at_start,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.tokens.clone_from(&source.tokens);
+        self.blocks.clone_from(&source.blocks);
+        self.prompt_len = source.prompt_len;
+        self.block_size = source.block_size;
+        self.eos_detected = source.eos_detected;
+        self.full_prefix_at_start = source.full_prefix_at_start;
+    }
 }
 
 impl Branch {
@@ -239,6 +263,19 @@ impl Branch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clone_from_reuses_the_buffers() {
+        let mut a = Branch::new(&[1, 2], 4);
+        a.append_block();
+        let mut b = a.clone();
+        assert_eq!(b, a);
+        let (tokens, blocks) = (b.tokens.as_ptr(), b.blocks.as_ptr());
+        a.commit(3, 5, Some(5));
+        b.clone_from(&a);
+        assert_eq!(b, a);
+        assert_eq!((b.tokens.as_ptr(), b.blocks.as_ptr()), (tokens, blocks));
+    }
 
     #[test]
     fn confidence_kinds() {

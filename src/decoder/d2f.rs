@@ -57,6 +57,10 @@ impl AnchorDecoder for D2f {
         self.window(b, out);
     }
 
+    fn every_mask_is_predicted(&self) -> bool {
+        true
+    }
+
     fn window(&self, b: &Branch, out: &mut Vec<usize>) {
         out.clear();
         // Only blocks with a mask are scanned, so the cost follows the window, not L.

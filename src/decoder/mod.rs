@@ -30,6 +30,14 @@ pub trait AnchorDecoder: Send + Sync {
     /// read now, and the window the spawn reads after the fill. Ascending.
     fn prediction_positions(&self, branch: &Branch, out: &mut Vec<usize>);
 
+    /// [`window`](AnchorDecoder::window) and
+    /// [`prediction_positions`](AnchorDecoder::prediction_positions) are both every masked
+    /// position of the branch, so a search may take one for the other, or find a branch's
+    /// from another's.
+    fn every_mask_is_predicted(&self) -> bool {
+        false
+    }
+
     /// The masked positions of the branch's window, ascending.
     fn window(&self, branch: &Branch, out: &mut Vec<usize>);
 

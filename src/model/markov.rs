@@ -34,7 +34,6 @@ pub struct MarkovOracle {
 struct MemoSlot {
     memo: PredictionMemo,
     q: Vec<f64>,
-    right: Vec<usize>,
 }
 
 thread_local! {
@@ -149,12 +148,12 @@ impl MarkovOracle {
 
     /// Calls `each(i, x_l, d_l, right)` for every position of `positions` (masked,
     /// ascending): its nearest revealed left neighbour, and its nearest revealed right
-    /// neighbour when `i` sees it (SPEC 2). `right` is a reused buffer.
+    /// neighbour when `i` sees it (SPEC 2). Both are found by scans that only move forward,
+    /// so the cost follows the span of `positions`, never L.
     fn neighbours(
         &self,
         branch: &Branch,
         positions: &[usize],
-        right: &mut Vec<usize>,
         mut each: impl FnMut(usize, Token, usize, Option<(Token, usize)>),
     ) {
         let Some(&first) = positions.first() else {
@@ -162,18 +161,14 @@ impl MarkovOracle {
         };
         let tokens = &branch.tokens;
         let len = tokens.len();
-        right.resize(len + 1, usize::MAX);
-        // Nearest revealed position at or after each index; only the span right of the first
-        // predicted position matters.
-        right[len] = usize::MAX;
-        for j in (first..len).rev() {
-            right[j] = if tokens[j] != MASK { j } else { right[j + 1] };
-        }
         let mut left = first - 1;
         while tokens[left] == MASK {
             left -= 1;
         }
         let mut scan = left;
+        // The nearest revealed position after the current one (`len` if none); a position
+        // at or before it means it must be found again.
+        let mut right = first;
         for &i in positions {
             // Advance the nearest-left pointer over revealed positions before i.
             while scan < i {
@@ -182,9 +177,14 @@ impl MarkovOracle {
                 }
                 scan += 1;
             }
+            if right <= i {
+                right = i + 1;
+                while right < len && tokens[right] == MASK {
+                    right += 1;
+                }
+            }
             let end = branch.visible_end(i, self.attention);
-            let r = right[i + 1];
-            let visible = (r < end).then(|| (tokens[r], r - i));
+            let visible = (right < end).then(|| (tokens[right], right - i));
             each(i, tokens[left], i - left, visible);
         }
     }
@@ -215,16 +215,20 @@ impl ConfidenceModel for MarkovOracle {
         let entropy = scratch.want_entropy;
         let v = self.vocab_size();
         MEMO.with_borrow_mut(|slot| {
-            let MemoSlot { memo, q, right } = slot;
+            let MemoSlot { memo, q } = slot;
             memo.bind(self.id, kind, entropy);
             q.resize(v, 0.0);
-            self.neighbours(branch, positions, right, |i, xl, dl, r| {
+            self.neighbours(branch, positions, |i, xl, dl, r| {
                 out[i] = memo.get_or(key(0, xl, dl, r), || {
                     self.marginal(xl, dl, r, q);
                     Prediction::from_distribution_with(q, kind, entropy)
                 });
             });
         });
+    }
+
+    fn local_predictions(&self) -> bool {
+        true
     }
 
     fn distributions(
@@ -237,7 +241,7 @@ impl ConfidenceModel for MarkovOracle {
     ) -> bool {
         let mut q = std::mem::take(&mut scratch.q);
         q.resize(self.vocab_size(), 0.0);
-        self.neighbours(branch, positions, &mut scratch.right, |i, xl, dl, r| {
+        self.neighbours(branch, positions, |i, xl, dl, r| {
             self.marginal(xl, dl, r, &mut q);
             sink(i, &q);
         });

@@ -99,6 +99,14 @@ pub trait ConfidenceModel: Send + Sync {
         predict_from_distributions(self, branch, positions, kind, round, out, scratch);
     }
 
+    /// Every prediction at a masked position is a function of the position's nearest
+    /// revealed neighbours alone (token, distance, and whether the position sees the right
+    /// one), whatever the round and the rest of the branch. Then a search may copy a
+    /// prediction from another branch where those neighbours agree, instead of asking.
+    fn local_predictions(&self) -> bool {
+        false
+    }
+
     /// Hands the full distribution q_i of every position of `positions` to `sink`, in
     /// order, for wrappers that reshape it. Returns false when the model has no explicit
     /// distribution (then nothing is handed over).

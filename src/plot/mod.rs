@@ -20,6 +20,7 @@ pub mod data;
 
 mod common;
 mod compute;
+mod encode;
 mod facet;
 mod frontier;
 mod marks;
@@ -178,7 +179,9 @@ fn render_one(name: &str, ext: &str, data: &PlotData, dir: &Path) -> Result<Path
     // The PNG encoder picks the format from the extension: keep it last.
     let tmp = dir.join(format!(".{name}.partial.{ext}"));
     let rendered = if ext == "png" {
-        draw_figure(name, data, BitMapBackend::new(&tmp, SIZE))
+        let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+        draw_figure(name, data, BitMapBackend::with_buffer(&mut rgb, SIZE))
+            .and_then(|()| encode::write_png(&tmp, &rgb, SIZE))
     } else {
         draw_figure(name, data, SVGBackend::new(&tmp, SIZE))
     };

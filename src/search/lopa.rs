@@ -2,11 +2,12 @@
 //! branch, the winner by mean window confidence, the anchor fill with the winner's own
 //! predictions, and the spawn of the next lookahead branches from the same predictions.
 
+use super::reuse::{Reference, Reuse};
 use super::{Knobs, Outcome, RoundEvent, RoundObserver, Search, SpawnCompletion, Stalled};
 use crate::decoder::{AnchorDecoder, RoundContext};
 use crate::model::{ConfidenceModel, Scratch, SequenceInfo};
 use crate::record::BranchLoad;
-use crate::state::{Branch, ConfidenceKind, Prediction};
+use crate::state::{Branch, ConfidenceKind, Prediction, MASK};
 
 /// Score tolerance: a branch within this of the best score ties with it.
 const SCORE_TOLERANCE: f64 = 1e-9;
@@ -18,7 +19,13 @@ pub struct Workspace {
     next: Vec<Branch>,
     preds: Vec<Vec<Prediction>>,
     scores: Vec<f64>,
-    positions: Vec<usize>,
+    /// Per live branch: the positions its predictions cover.
+    positions: Vec<Vec<usize>>,
+    /// The previous winner's positions, while the base's are found.
+    ref_positions: Vec<usize>,
+    /// The previous winner's length when the base's slot holds its predictions.
+    base_ref: Option<usize>,
+    reuse: Reuse,
     window: Vec<usize>,
     fill: Vec<usize>,
     /// Per live branch: its rank in the previous round's spawn ranking (None for the base).
@@ -40,6 +47,7 @@ impl Workspace {
         self.live.resize_with(branches, Branch::default);
         self.next.resize_with(branches, Branch::default);
         self.preds.resize_with(branches, Vec::new);
+        self.positions.resize_with(branches, Vec::new);
         self.scores.resize(branches, 0.0);
         self.extra.resize(branches, None);
         self.next_extra.resize(branches, None);
@@ -75,6 +83,8 @@ pub fn decode(
     ws.live[0] = decoder.initial_branch(sequence.prompt);
     ws.extra[0] = None;
     ws.ranked.clear();
+    ws.base_ref = None;
+    let reuse = model.local_predictions() && !ws.scratch.full_recompute;
     let mut n_live = 1;
     let mut out = Outcome {
         branch: Branch::default(),
@@ -107,16 +117,28 @@ pub fn decode(
         out.rounds += 1;
         out.branch_evals += n_live as u64;
 
-        // 2-3. Verification pass and scores.
-        for b in 0..n_live {
+        // 2-3. Verification pass and scores. The base goes first: the lookahead branches
+        // copy its predictions where they can (`reuse`), and it copies the previous winner's.
+        let base = n_live - 1;
+        for b in std::iter::once(base).chain(0..base) {
+            predict_branch(
+                model,
+                decoder,
+                kind,
+                out.rounds,
+                reuse,
+                per_branch,
+                (b, base),
+                ws,
+            );
             let branch = &ws.live[b];
-            decoder.prediction_positions(branch, &mut ws.positions);
-            let preds = &mut ws.preds[b];
-            preds.resize(branch.tokens.len(), Prediction::default());
-            let round = out.rounds;
-            model.predict(branch, &ws.positions, kind, round, preds, &mut ws.scratch);
-            decoder.window(branch, &mut ws.window);
-            let s = window_score(&ws.window, preds, knobs.branch_topp, &mut ws.confs);
+            let window = if decoder.every_mask_is_predicted() {
+                &ws.positions[b]
+            } else {
+                decoder.window(branch, &mut ws.window);
+                &ws.window
+            };
+            let s = window_score(window, &ws.preds[b], knobs.branch_topp, &mut ws.confs);
             ws.scores[b] = if knobs.alpha == 0.0 {
                 s
             } else {
@@ -212,8 +234,89 @@ pub fn decode(
         ws.ranked.extend_from_slice(&ws.window[..ranked]);
         std::mem::swap(&mut ws.live, &mut ws.next);
         std::mem::swap(&mut ws.extra, &mut ws.next_extra);
+        // The next base is the winner plus its fill: its slot takes the winner's
+        // predictions, to be copied outside the runs the fill split.
+        ws.base_ref = Some(ws.live[take].tokens.len());
+        ws.preds.swap(w, take);
+        ws.positions.swap(w, take);
         n_live = take + 1;
     }
+}
+
+/// Step 2 for live branch `b`: its prediction positions into `ws.positions[b]` and its
+/// predictions into `ws.preds[b]`, copied from a reference where `reuse` allows: the base
+/// from the previous winner (already in its slot), a lookahead branch from the base (whose
+/// index is `base`, predicted before it).
+#[allow(clippy::too_many_arguments)]
+fn predict_branch(
+    model: &dyn ConfidenceModel,
+    decoder: &dyn AnchorDecoder,
+    kind: ConfidenceKind,
+    round: u64,
+    reuse: bool,
+    per_branch: usize,
+    (b, base): (usize, usize),
+    ws: &mut Workspace,
+) {
+    if b == base {
+        std::mem::swap(&mut ws.ref_positions, &mut ws.positions[b]);
+    }
+    let branch = &ws.live[b];
+    let mut positions = std::mem::take(&mut ws.positions[b]);
+    let mut preds = std::mem::take(&mut ws.preds[b]);
+    let every_mask = decoder.every_mask_is_predicted();
+    if reuse && every_mask && b != base {
+        // The base's masked positions, less the fresh ones, plus any block it lacks.
+        let lim = ws.live[base].tokens.len().min(branch.tokens.len());
+        let masked = |&p: &usize| branch.tokens[p] == MASK;
+        positions.clear();
+        let known = ws.positions[base].iter().take_while(|&&p| p < lim);
+        positions.extend(known.filter(|p| masked(p)).copied());
+        positions.extend((lim..branch.tokens.len()).filter(masked));
+        #[cfg(debug_assertions)]
+        {
+            let mut want = Vec::new();
+            decoder.prediction_positions(branch, &mut want);
+            debug_assert_eq!(positions, want, "branch {b}'s positions");
+        }
+    } else {
+        decoder.prediction_positions(branch, &mut positions);
+    }
+    preds.resize(branch.tokens.len(), Prediction::default());
+    let todo = match (reuse, ws.extra[b], ws.base_ref) {
+        (true, None, Some(len)) => {
+            // The base: the previous winner's predictions are in `preds` already.
+            ws.reuse.fresh.clear();
+            ws.reuse.fresh.extend_from_slice(&ws.fill);
+            let reference = Reference {
+                len,
+                positions: &ws.ref_positions,
+                preds: None,
+                every_mask,
+            };
+            ws.reuse
+                .split(&branch.tokens, &positions, &reference, &mut preds);
+            &ws.reuse.todo
+        }
+        (true, Some(r), _) => {
+            ws.reuse.fresh.clear();
+            let end = (r + per_branch).min(ws.ranked.len());
+            ws.reuse.fresh.extend_from_slice(&ws.ranked[r..end]);
+            let reference = Reference {
+                len: ws.live[base].tokens.len(),
+                positions: &ws.positions[base],
+                preds: Some(&ws.preds[base]),
+                every_mask,
+            };
+            ws.reuse
+                .split(&branch.tokens, &positions, &reference, &mut preds);
+            &ws.reuse.todo
+        }
+        _ => &positions,
+    };
+    model.predict(branch, todo, kind, round, &mut preds, &mut ws.scratch);
+    ws.positions[b] = positions;
+    ws.preds[b] = preds;
 }
 
 /// Step 3's score of a window (SPEC 4.2, 4.3): the mean conf in position order, or with

@@ -3,6 +3,7 @@
 
 mod lopa;
 mod oracle;
+mod reuse;
 
 pub use lopa::{decode, Workspace};
 pub use oracle::{decode_oracle, state_bytes, state_estimate, OracleLimits};

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use lopa_sim::engine::{Setup, Workspace};
-use lopa_sim::search::Search;
+use lopa_sim::search::{Knobs, Search, SpawnCompletion};
 use proptest::prelude::*;
 
 use super::invariants::{setup, world};
@@ -43,6 +43,41 @@ proptest! {
             .map(|&k| setup(&w, Search::Lopa { branches: k }))
             .collect();
         agree(&setups, 3)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The LoPA knobs change which tokens a branch holds beyond its base (several extra
+    /// tokens, settling at the start, scoring by the lowest confs or with c_b, only the base
+    /// winning), so the predictions the search copies between branches are checked under
+    /// each of them.
+    #[test]
+    fn incremental_equals_full_under_the_lopa_knobs(
+        mut w in world(),
+        extra_tokens in 1usize..4,
+        needs_forward: bool,
+        topp in prop::sample::select(vec![1.0, 0.5]),
+        alpha in prop::sample::select(vec![0.0, 0.5]),
+        force_base: bool,
+    ) {
+        w.blocks += 2;
+        let knobs = Knobs {
+            extra_tokens,
+            spawn_completion: if needs_forward {
+                SpawnCompletion::NeedsForward
+            } else {
+                SpawnCompletion::Ends
+            },
+            branch_topp: topp,
+            alpha,
+            force_base,
+            ..Knobs::default()
+        };
+        let mut s = setup(&w, Search::Lopa { branches: w.k.max(1) });
+        s.knobs = knobs;
+        agree(&[s], 2)?;
     }
 }
 
