@@ -15,7 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{chain_gen, ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, Token, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+
+mod kernel;
+mod memo;
+use memo::PositionMemo;
 
 /// The HMM oracle over transitions A (K x K), emissions E (K x V) and initial law pi.
 #[derive(Debug)]
@@ -30,6 +34,8 @@ pub struct HmmOracle {
     /// This oracle's identity, so a reused scratch never mistakes another model's forward
     /// messages for its own.
     id: u64,
+    /// The processor runs AVX2, for the K x V marginal.
+    avx2: bool,
 }
 
 /// Reusable buffers, kept in the scratch slot so steady-state calls do not allocate.
@@ -52,6 +58,22 @@ struct HmmBuffers {
     /// the first token that changed (incremental evaluation, bit-identical).
     alpha_tokens: Vec<Token>,
     alpha_owner: u64,
+    /// The tokens and hidden flags `beta` rows `beta_from..beta_end` were computed from,
+    /// and by which oracle (0: none).
+    beta_tokens: Vec<Token>,
+    beta_hidden: Vec<bool>,
+    beta_from: usize,
+    beta_end: usize,
+    beta_owner: u64,
+    /// A K-long row being computed, before it is compared with the one it replaces.
+    row: Vec<f64>,
+    /// The last prediction made at each position, by its weights row.
+    memo: PositionMemo,
+    /// Positions whose prediction is still to be made, their weights rows, and up to
+    /// [`kernel::BATCH`] of their unnormalised marginals.
+    pending: Vec<usize>,
+    pending_rows: Vec<f64>,
+    qs: Vec<f64>,
 }
 
 impl HmmOracle {
@@ -72,6 +94,7 @@ impl HmmOracle {
             eos,
             attention,
             id: super::memo::owner_id(),
+            avx2: kernel::has_avx2(),
         }
     }
 
@@ -115,28 +138,42 @@ impl HmmOracle {
         total
     }
 
-    /// Fills `alpha` rows 0..=tokens.len() and `hidden` for `tokens`, resuming the last
-    /// call's pass where its tokens first differ when `reuse`.
+    /// Fills `alpha` rows 0..=tokens.len() and `hidden` for `tokens`. When `reuse`, it
+    /// resumes the last call's pass where its tokens first differ, and stops once a row
+    /// past the last changed token comes out bit for bit as it was: every later row is then
+    /// the same too.
     fn forward(&self, tokens: &[Token], buf: &mut HmmBuffers, reuse: bool) {
         let k = self.states();
-        let mut from = 0;
-        if reuse && buf.alpha_owner == self.id {
-            let n = buf.alpha_tokens.len().min(tokens.len());
-            from = tokens[..n]
-                .iter()
-                .zip(&buf.alpha_tokens[..n])
-                .position(|(a, b)| a != b)
-                .unwrap_or(n);
+        let old_len = buf.alpha_tokens.len();
+        let valid = reuse && buf.alpha_owner == self.id;
+        let (mut from, mut last_diff) = (0, None);
+        if valid {
+            let n = old_len.min(tokens.len());
+            let (new, old) = (&tokens[..n], &buf.alpha_tokens[..n]);
+            from = new.iter().zip(old).position(|(a, b)| a != b).unwrap_or(n);
+            last_diff = new.iter().zip(old).rposition(|(a, b)| a != b);
         }
+        // Rows up to tokens.len() are the old pass's where tokens agree.
+        let may_stop = valid && tokens.len() <= old_len;
         buf.alpha.resize((tokens.len() + 1) * k, 0.0);
         buf.hidden.resize(tokens.len(), false);
+        buf.row.resize(k, 0.0);
         if from == 0 {
             buf.alpha[..k].copy_from_slice(self.pi.as_slice().expect("standard layout"));
         }
         for (t, &x) in tokens.iter().enumerate().skip(from) {
-            let (done, rest) = buf.alpha.split_at_mut((t + 1) * k);
-            let total = self.step(&done[t * k..], x, &mut buf.w, &mut rest[..k]);
-            buf.hidden[t] = total.is_none();
+            let total = self.step(&buf.alpha[t * k..(t + 1) * k], x, &mut buf.w, &mut buf.row);
+            let hidden = total.is_none();
+            let out = &mut buf.alpha[(t + 1) * k..(t + 2) * k];
+            if may_stop
+                && last_diff.is_none_or(|d| t > d)
+                && buf.hidden[t] == hidden
+                && same_bits(out, &buf.row)
+            {
+                break;
+            }
+            out.copy_from_slice(&buf.row);
+            buf.hidden[t] = hidden;
         }
         buf.alpha_tokens.clear();
         buf.alpha_tokens.extend_from_slice(tokens);
@@ -144,14 +181,40 @@ impl HmmOracle {
     }
 
     /// Fills `beta` rows `from..end` for the visible sequence `tokens[..end]`, using the
-    /// `hidden` flags of the forward pass.
-    fn backward(&self, tokens: &[Token], from: usize, end: usize, buf: &mut HmmBuffers) {
+    /// `hidden` flags of the forward pass. Row t depends on positions t + 1..end only, so
+    /// when `reuse` and the last call had the same end, the rows right of its last changed
+    /// position are kept, and the pass stops once a row left of its first changed position
+    /// comes out as it was.
+    fn backward(
+        &self,
+        tokens: &[Token],
+        from: usize,
+        end: usize,
+        buf: &mut HmmBuffers,
+        reuse: bool,
+    ) {
         let k = self.states();
-        buf.beta.resize(end * k, 0.0);
-        buf.beta[(end - 1) * k..].fill(1.0);
-        for t in (from..end - 1).rev() {
-            let (lo, hi) = buf.beta.split_at_mut((t + 1) * k);
-            let after = &hi[..k];
+        let valid = reuse && buf.beta_owner == self.id && buf.beta_end == end;
+        let old_from = buf.beta_from;
+        let mut top = end - 1;
+        let mut first_diff = end;
+        if valid {
+            let differs = |d: &usize| {
+                tokens[*d] != buf.beta_tokens[*d] || buf.hidden[*d] != buf.beta_hidden[*d]
+            };
+            let range = from + 1..end;
+            first_diff = range.clone().find(differs).unwrap_or(end);
+            let last = range.rev().find(differs).unwrap_or(from);
+            top = last.max(old_from).min(end - 1);
+        } else {
+            buf.beta.resize(end * k, 0.0);
+            buf.beta[(end - 1) * k..].fill(1.0);
+        }
+        buf.row.resize(k, 0.0);
+        let mut t = top;
+        while t > from {
+            t -= 1;
+            let after = &buf.beta[(t + 1) * k..(t + 2) * k];
             if buf.hidden[t + 1] {
                 buf.w.copy_from_slice(after);
             } else {
@@ -160,9 +223,8 @@ impl HmmOracle {
                     *w = e * b;
                 }
             }
-            let cur = &mut lo[t * k..];
             let mut sum = 0.0;
-            for (h, c) in cur.iter_mut().enumerate() {
+            for (h, c) in buf.row.iter_mut().enumerate() {
                 let row = self.a.row(h);
                 let row = row.as_slice().expect("standard layout");
                 let mut s = 0.0;
@@ -173,9 +235,21 @@ impl HmmOracle {
                 sum += s;
             }
             if sum > 0.0 {
-                cur.iter_mut().for_each(|c| *c /= sum);
+                buf.row.iter_mut().for_each(|c| *c /= sum);
             }
+            let cur = &mut buf.beta[t * k..(t + 1) * k];
+            if valid && t >= old_from && t < first_diff && same_bits(cur, &buf.row) {
+                // Rows old_from..t are the old ones; only rows below old_from are missing.
+                t = old_from.max(from);
+                continue;
+            }
+            cur.copy_from_slice(&buf.row);
         }
+        buf.beta_tokens.clear();
+        buf.beta_tokens.extend_from_slice(&tokens[..end]);
+        buf.beta_hidden.clear();
+        buf.beta_hidden.extend_from_slice(&buf.hidden[..end]);
+        (buf.beta_end, buf.beta_from, buf.beta_owner) = (end, from, self.id);
     }
 
     /// Computes q_i for every masked position of `positions` (ascending) of `branch` and
@@ -186,6 +260,22 @@ impl HmmOracle {
         positions: &[usize],
         scratch: &mut Scratch,
         mut each: impl FnMut(usize, &[f64]),
+    ) {
+        self.pass(branch, positions, scratch, |m, buf, i| {
+            m.fill_marginal(buf);
+            each(i, &buf.q);
+        });
+    }
+
+    /// Runs the forward and backward passes for `positions` (masked, ascending) of
+    /// `branch` and calls `at(self, buf, i)` for each position i, in order, with
+    /// `buf.next` holding alpha_i(h) * beta_i(h): q_i is a function of that row alone.
+    fn pass(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        scratch: &mut Scratch,
+        mut at: impl FnMut(&Self, &mut HmmBuffers, usize),
     ) {
         let Some(&last) = positions.last() else {
             return;
@@ -205,23 +295,61 @@ impl HmmOracle {
                 .iter()
                 .position(|&p| branch.visible_end(p, self.attention) != end)
                 .map_or(positions.len(), |n| j + n);
-            self.backward(tokens, positions[j], end, buf);
+            self.backward(tokens, positions[j], end, buf, reuse);
             for &i in &positions[j..group] {
                 for h in 0..k {
                     buf.next[h] = buf.alpha[i * k + h] * buf.beta[i * k + h];
                 }
-                buf.q.fill(0.0);
-                let e = self.e.as_slice().expect("standard layout");
-                for (h, &wh) in buf.next.iter().enumerate() {
-                    for (q, &e) in buf.q.iter_mut().zip(&e[h * v..(h + 1) * v]) {
-                        *q += wh * e;
-                    }
-                }
-                let sum: f64 = buf.q.iter().sum();
-                buf.q.iter_mut().for_each(|q| *q /= sum);
-                each(i, &buf.q);
+                at(self, buf, i);
             }
             j = group;
+        }
+    }
+
+    /// `buf.q` = the normalised marginal of the weights `buf.next` (K): q(v) is
+    /// proportional to sum_h next[h] E[h, v], the terms added for h = 0, 1, ... in turn.
+    fn fill_marginal(&self, buf: &mut HmmBuffers) {
+        let e = self.e.as_slice().expect("standard layout");
+        kernel::marginal(&buf.next, e, &mut buf.q, self.avx2);
+        let sum: f64 = buf.q.iter().sum();
+        buf.q.iter_mut().for_each(|q| *q /= sum);
+    }
+
+    /// Makes the predictions of `buf.pending` from `buf.pending_rows` into `out`,
+    /// recording each in the memo.
+    fn predict_pending(
+        &self,
+        buf: &mut HmmBuffers,
+        kind: ConfidenceKind,
+        entropy: bool,
+        out: &mut [Prediction],
+    ) {
+        let (k, v) = (self.states(), self.e.ncols());
+        let e = self.e.as_slice().expect("standard layout");
+        let mut batch = [Prediction::default(); kernel::BATCH];
+        let mut start = 0;
+        while start < buf.pending.len() {
+            let n = (buf.pending.len() - start).min(kernel::BATCH);
+            buf.qs.resize(kernel::BATCH * v, 0.0);
+            for r in 0..n {
+                let w = &buf.pending_rows[(start + r) * k..(start + r + 1) * k];
+                kernel::marginal(w, e, &mut buf.qs[r * v..(r + 1) * v], self.avx2);
+            }
+            if !kernel::predictions(&buf.qs, n, v, kind, entropy, &mut batch) {
+                for r in 0..n {
+                    let q = &mut buf.qs[r * v..(r + 1) * v];
+                    let sum: f64 = q.iter().sum();
+                    q.iter_mut().for_each(|q| *q /= sum);
+                    batch[r] = Prediction::from_distribution_with(q, kind, entropy);
+                }
+            }
+            for (r, &p) in batch.iter().enumerate().take(n) {
+                let i = buf.pending[start + r];
+                let w = &buf.pending_rows[(start + r) * k..(start + r + 1) * k];
+                buf.memo.put(i, w, p);
+                out[i] = p;
+            }
+            start += n;
         }
     }
 }
@@ -233,6 +361,42 @@ impl ConfidenceModel for HmmOracle {
 
     fn eos_token(&self) -> Option<Token> {
         self.eos
+    }
+
+    fn predict(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        kind: ConfidenceKind,
+        round: u64,
+        out: &mut [Prediction],
+        scratch: &mut Scratch,
+    ) {
+        if scratch.full_recompute {
+            super::predict_from_distributions(self, branch, positions, kind, round, out, scratch);
+            return;
+        }
+        let entropy = scratch.want_entropy;
+        let len = branch.tokens.len();
+        {
+            let buf = scratch.slot::<HmmBuffers>();
+            buf.memo.bind(self.id, self.states(), kind, entropy, len);
+        }
+        {
+            let buf = scratch.slot::<HmmBuffers>();
+            buf.pending.clear();
+            buf.pending_rows.clear();
+        }
+        self.pass(branch, positions, scratch, |_, buf, i| {
+            if let Some(p) = buf.memo.get(i, &buf.next) {
+                out[i] = p;
+            } else {
+                buf.pending.push(i);
+                buf.pending_rows.extend_from_slice(&buf.next);
+            }
+        });
+        let buf = scratch.slot::<HmmBuffers>();
+        self.predict_pending(buf, kind, entropy, out);
     }
 
     fn distributions(
@@ -260,6 +424,7 @@ impl ConfidenceModel for HmmOracle {
         buf.next.resize(k, 0.0);
         // This pass reuses `alpha` as one row: the prediction path starts over.
         buf.alpha_owner = 0;
+        buf.beta_owner = 0;
         buf.alpha.resize(k, 0.0);
         buf.alpha
             .copy_from_slice(self.pi.as_slice().expect("standard layout"));
@@ -291,6 +456,11 @@ impl ConfidenceModel for HmmOracle {
         }
         out
     }
+}
+
+/// The two rows hold the same bits.
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// An index drawn from a stochastic row; rounding short of 1 goes to the last positive entry.

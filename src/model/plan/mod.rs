@@ -17,7 +17,10 @@ use super::markov::{sample_chain, MarkovOracle};
 use super::memo::{key, DistributionMemo, MAX_TAG, MAX_TOKEN};
 use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, Token, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+
+mod saturated;
+use saturated::SaturatedMemo;
 
 /// 2^256 and 2^-256. The running per-plan products are rescaled by this exact power of two
 /// when they get small, so long sequences cannot underflow them, zero stays exactly zero,
@@ -69,6 +72,27 @@ struct Buffers {
     /// Each plan's section-2 marginal by (plan, neighbours): a pure function of the key,
     /// shared by every branch, round and sequence of this mixture.
     marginals: DistributionMemo,
+    /// The current posterior's plan of weight exactly 1, and the others' total weight.
+    saturated: Option<(usize, f64)>,
+    /// Predictions under a saturated posterior, by (plan, neighbours).
+    saturated_memo: SaturatedMemo,
+}
+
+/// What [`PlanMixture::each`] hands on for a position.
+enum Mixed<'a> {
+    /// q_i, normalised.
+    Distribution(&'a [f64]),
+    /// The prediction, settled under a saturated posterior.
+    Prediction(Prediction),
+}
+
+/// A position under a posterior saturated on plan `z`: its neighbours and their memo key.
+struct Saturated {
+    z: usize,
+    key: u128,
+    xl: Token,
+    dl: usize,
+    right: Option<(Token, usize)>,
 }
 
 /// Positions between posterior snapshots.
@@ -107,17 +131,30 @@ impl PlanMixture {
     /// `q` (length V). [`ConfidenceModel::predict`] computes the same values, sharing the
     /// posterior between the positions of one call.
     pub fn marginal(&self, branch: &Branch, i: usize, q: &mut [f64], scratch: &mut Scratch) {
-        self.each(branch, &[i], scratch, |_, d| q.copy_from_slice(d));
+        self.each(
+            branch,
+            &[i],
+            scratch,
+            |_, _| None,
+            |_, d| {
+                if let Mixed::Distribution(d) = d {
+                    q.copy_from_slice(d);
+                }
+            },
+        );
     }
 
     /// Hands q_i of every position of `positions` (masked, ascending) to `sink`: the work
-    /// of `predict` and `distributions`, generic so `predict` pays no dynamic call.
+    /// of `predict` and `distributions`, generic so `predict` pays no dynamic call. Before
+    /// mixing, `shortcut(b, at)` may settle a position whose posterior is saturated (see
+    /// [`saturated`]) with a prediction, which `sink` then receives instead.
     fn each(
         &self,
         branch: &Branch,
         positions: &[usize],
         scratch: &mut Scratch,
-        mut sink: impl FnMut(usize, &[f64]),
+        mut shortcut: impl FnMut(&mut Buffers, &Saturated) -> Option<Prediction>,
+        mut sink: impl FnMut(usize, Mixed<'_>),
     ) {
         let Some(&first) = positions.first() else {
             return;
@@ -174,6 +211,21 @@ impl PlanMixture {
             }
             let r = b.right[i + 1];
             let right = (r < end).then(|| (tokens[r], r - i));
+            if let (Some((z, _)), true) = (b.saturated, memo) {
+                let (xl, dl) = (tokens[left], i - left);
+                let key = key(z as u32, xl, dl, right);
+                let at = Saturated {
+                    z,
+                    key,
+                    xl,
+                    dl,
+                    right,
+                };
+                if let Some(p) = shortcut(b, &at) {
+                    sink(i, Mixed::Prediction(p));
+                    continue;
+                }
+            }
             // q = the sum, in plan order, of w_z times plan z's section-2 marginal. A plan
             // of weight 0 adds exactly nothing; skipping it spares its powers.
             b.q.fill(0.0);
@@ -193,7 +245,7 @@ impl PlanMixture {
                     }
                 }
             }
-            sink(i, &b.q);
+            sink(i, Mixed::Distribution(&b.q));
         }
         b.snap_tokens.clear();
         b.snap_tokens.extend_from_slice(tokens);
@@ -247,6 +299,7 @@ impl PlanMixture {
         let live = || (0..b.mant.len()).filter(|&z| b.mant[z] > 0.0);
         let Some(top) = live().map(|z| b.exp[z]).min() else {
             b.w.copy_from_slice(&self.prior);
+            b.saturated = saturated::saturated(&b.w);
             return;
         };
         let mut sum = 0.0;
@@ -261,6 +314,33 @@ impl PlanMixture {
         for w in b.w.iter_mut() {
             *w /= sum;
         }
+        b.saturated = saturated::saturated(&b.w);
+    }
+
+    /// The prediction at a position whose posterior is saturated on plan z, with memo key
+    /// `key` under z, if the other plans are negligible there.
+    fn saturated_prediction(
+        &self,
+        b: &mut Buffers,
+        at: &Saturated,
+        kind: ConfidenceKind,
+        entropy: bool,
+    ) -> Option<Prediction> {
+        let (p, q_min) = match b.saturated_memo.get(at.key) {
+            Some(hit) => hit,
+            None => {
+                let plan = &self.plans[at.z];
+                let q = b
+                    .marginals
+                    .get_or(at.key, |q| plan.marginal(at.xl, at.dl, at.right, q));
+                let p = Prediction::from_distribution_with(q, kind, entropy);
+                let q_min = q.iter().copied().fold(f64::INFINITY, f64::min);
+                b.saturated_memo.insert(at.key, (p, q_min));
+                (p, q_min)
+            }
+        };
+        let rest = b.saturated.map_or(f64::INFINITY, |s| s.1);
+        saturated::negligible(rest, q_min).then_some(p)
     }
 }
 
@@ -273,6 +353,34 @@ impl ConfidenceModel for PlanMixture {
         self.eos
     }
 
+    fn predict(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        kind: ConfidenceKind,
+        round: u64,
+        out: &mut [Prediction],
+        scratch: &mut Scratch,
+    ) {
+        if scratch.full_recompute {
+            super::predict_from_distributions(self, branch, positions, kind, round, out, scratch);
+            return;
+        }
+        let entropy = scratch.want_entropy;
+        scratch
+            .slot::<Buffers>()
+            .saturated_memo
+            .bind(self.id, kind, entropy);
+        let shortcut =
+            |b: &mut Buffers, at: &Saturated| self.saturated_prediction(b, at, kind, entropy);
+        self.each(branch, positions, scratch, shortcut, |i, mixed| {
+            out[i] = match mixed {
+                Mixed::Prediction(p) => p,
+                Mixed::Distribution(q) => Prediction::from_distribution_with(q, kind, entropy),
+            };
+        });
+    }
+
     fn distributions(
         &self,
         branch: &Branch,
@@ -281,7 +389,17 @@ impl ConfidenceModel for PlanMixture {
         scratch: &mut Scratch,
         sink: &mut dyn FnMut(usize, &[f64]),
     ) -> bool {
-        self.each(branch, positions, scratch, sink);
+        self.each(
+            branch,
+            positions,
+            scratch,
+            |_, _| None,
+            |i, mixed| {
+                if let Mixed::Distribution(q) = mixed {
+                    sink(i, q);
+                }
+            },
+        );
         true
     }
 
