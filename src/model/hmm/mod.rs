@@ -69,10 +69,12 @@ struct HmmBuffers {
     row: Vec<f64>,
     /// The last prediction made at each position, by its weights row.
     memo: PositionMemo,
-    /// Positions whose prediction is still to be made, their weights rows, and up to
-    /// [`kernel::BATCH`] of their unnormalised marginals.
+    /// Positions whose prediction is still to be made, their weights rows, and
+    /// [`kernel::BATCH`] of them at a time: rows as columns, and their unnormalised
+    /// marginals.
     pending: Vec<usize>,
     pending_rows: Vec<f64>,
+    wt: Vec<f64>,
     qs: Vec<f64>,
 }
 
@@ -324,29 +326,37 @@ impl HmmOracle {
         entropy: bool,
         out: &mut [Prediction],
     ) {
+        const B: usize = kernel::BATCH;
         let (k, v) = (self.states(), self.e.ncols());
-        let e = self.e.as_slice().expect("standard layout");
-        let mut batch = [Prediction::default(); kernel::BATCH];
+        let e_t = self.e_t.as_slice().expect("standard layout");
+        let (mut sum, mut top) = ([0.0; B], [0.0; B]);
+        buf.qs.resize(B * v, 0.0);
+        buf.wt.resize(k * B, 0.0);
         let mut start = 0;
         while start < buf.pending.len() {
-            let n = (buf.pending.len() - start).min(kernel::BATCH);
-            buf.qs.resize(kernel::BATCH * v, 0.0);
+            let n = (buf.pending.len() - start).min(B);
+            // The weights rows as columns; unused lanes weigh nothing.
+            buf.wt.fill(0.0);
             for r in 0..n {
-                let w = &buf.pending_rows[(start + r) * k..(start + r + 1) * k];
-                kernel::marginal(w, e, &mut buf.qs[r * v..(r + 1) * v], self.avx2);
-            }
-            if !kernel::predictions(&buf.qs, n, v, kind, entropy, &mut batch) {
-                for r in 0..n {
-                    let q = &mut buf.qs[r * v..(r + 1) * v];
-                    let sum: f64 = q.iter().sum();
-                    q.iter_mut().for_each(|q| *q /= sum);
-                    batch[r] = Prediction::from_distribution_with(q, kind, entropy);
+                for h in 0..k {
+                    buf.wt[h * B + r] = buf.pending_rows[(start + r) * k + h];
                 }
             }
-            for (r, &p) in batch.iter().enumerate().take(n) {
+            kernel::marginals(&buf.wt, e_t, &mut buf.qs, &mut sum, &mut top, self.avx2);
+            for r in 0..n {
+                let p = kernel::prediction(&buf.qs, r, sum[r], top[r], kind, entropy)
+                    .unwrap_or_else(|| {
+                        for (x, q) in buf.q.iter_mut().enumerate() {
+                            *q = buf.qs[x * B + r] / sum[r];
+                        }
+                        Prediction::from_distribution_with(&buf.q, kind, entropy)
+                    });
                 let i = buf.pending[start + r];
-                let w = &buf.pending_rows[(start + r) * k..(start + r + 1) * k];
-                buf.memo.put(i, w, p);
+                buf.memo.put(
+                    i,
+                    &buf.pending_rows[(start + r) * k..(start + r + 1) * k],
+                    p,
+                );
                 out[i] = p;
             }
             start += n;
