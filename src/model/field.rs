@@ -210,9 +210,8 @@ impl ConfidenceField {
 fn seek(rng: &mut ChaCha8Rng, pos: u128) {
     let at = rng.get_word_pos();
     if at <= pos && pos - at < 16 {
-        for _ in at..pos {
-            rng.next_u32();
-        }
+        let mut skipped = [0u8; 64];
+        rng.fill_bytes(&mut skipped[..4 * (pos - at) as usize]);
     } else {
         rng.set_word_pos(pos);
     }
