@@ -89,7 +89,7 @@ mod tests {
         // The bound's claim, checked on the mixing arithmetic itself.
         let q = [0.75, 1e-6, 0.249999];
         let q_min = 1e-6;
-        let tiny = q_min / (1u64 << 61) as f64;
+        let tiny = q_min / (1u64 << 62) as f64;
         assert!(negligible(2.0 * tiny, q_min));
         for &x in &q {
             let mixed = ((0.0 + tiny * 1.0) + 1.0 * x) + tiny * 1.0;
