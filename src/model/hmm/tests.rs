@@ -1,6 +1,6 @@
 //! Tests of the hidden Markov oracle against brute-force enumeration and the worked example.
 use super::*;
-use crate::state::{ConfidenceKind, Prediction};
+use crate::state::{ConfidenceKind, Prediction, MASK};
 use rand::SeedableRng;
 use std::sync::Arc;
 
