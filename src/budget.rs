@@ -183,7 +183,9 @@ fn workspace_bytes(r: &Resolved, v: u128) -> u128 {
         _ => 1,
     };
     // Per branch and position: tokens twice (live, next) and a 24-byte prediction twice.
-    branches * n * (2 * 4 + 2 * 24) + n * (states * 16 + 64) + 4 * v * 8
+    // Per position: the model's rows of K (or M) values: the HMM's alpha, beta, its
+    // prediction memo's row and a pending row, 8 bytes each.
+    branches * n * (2 * 4 + 2 * 24) + n * (states * 32 + 112) + 4 * v * 8
 }
 
 /// The estimated peak memory of decoding `resolved` on `threads` threads.

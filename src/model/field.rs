@@ -12,7 +12,7 @@
 //! A round costs O(window): every position before the first masked one is revealed, so the
 //! kernel sums start from a closed-form geometric series there.
 
-use rand::{RngExt, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,10 @@ struct FieldState {
     noise: Vec<(f64, u64)>,
     /// Per-position innovation stream: position i is stream i of this key.
     key: u64,
+    /// The key's generator before any output, and per position its stream's generator
+    /// as the last draw left it, so the next round's words are often already buffered.
+    base: Option<ChaCha8Rng>,
+    streams: Vec<Option<ChaCha8Rng>>,
     left: Vec<f64>,
     right: Vec<f64>,
 }
@@ -103,15 +107,22 @@ impl ConfidenceField {
         let p = &self.params;
         let (mut n, last) = state.noise[i];
         if last < round {
-            let mut rng = ChaCha8Rng::seed_from_u64(state.key);
-            rng.set_stream(i as u64);
+            let key = state.key;
+            let base = state
+                .base
+                .get_or_insert_with(|| ChaCha8Rng::seed_from_u64(key));
+            let rng = state.streams[i].get_or_insert_with(|| {
+                let mut rng = base.clone();
+                rng.set_stream(i as u64);
+                rng
+            });
             let fresh = (1.0 - p.persistence * p.persistence).sqrt() * p.noise_sd;
             for r in last..round {
                 // Each round's innovation has its own word position: a normal draw takes a
                 // variable number of words, so catching up several rounds from one position
                 // would make the noise depend on how often the position was asked for.
-                rng.set_word_pos(u128::from(r) * 16);
-                let eps: f64 = StandardNormal.sample(&mut rng);
+                seek(rng, u128::from(r) * 16);
+                let eps: f64 = StandardNormal.sample(rng);
                 n = p.persistence * n + fresh * eps;
             }
             state.noise[i] = (n, round);
@@ -193,6 +204,19 @@ impl ConfidenceField {
     }
 }
 
+/// Moves `rng` to word `pos` of its stream, as `set_word_pos(pos)` does. The stream's
+/// words do not depend on how they are buffered, so a short way forward reads past the
+/// words in between, which spares regenerating the buffer (it holds four rounds' words).
+fn seek(rng: &mut ChaCha8Rng, pos: u128) {
+    let at = rng.get_word_pos();
+    if at <= pos && pos - at < 16 {
+        let mut skipped = [0u8; 64];
+        rng.fill_bytes(&mut skipped[..4 * (pos - at) as usize]);
+    } else {
+        rng.set_word_pos(pos);
+    }
+}
+
 impl ConfidenceModel for ConfidenceField {
     fn vocab_size(&self) -> usize {
         self.params.vocab_size
@@ -212,6 +236,9 @@ impl ConfidenceModel for ConfidenceField {
         state.reference.clear();
         state.correct_draw.clear();
         state.noise.clear();
+        state.base = None;
+        state.streams.clear();
+        state.streams.resize(len, None);
         for _ in 0..len {
             let z: f64 = StandardNormal.sample(&mut rng);
             state.difficulty.push(p.difficulty_sd * z);

@@ -8,14 +8,20 @@
 //! costs O(len K^2 + positions K V), and its buffers live in the scratch slot.
 
 use ndarray::{Array1, Array2};
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp1, StandardNormal};
-use serde::{Deserialize, Serialize};
 
-use super::{chain_gen, ConfidenceModel, Scratch};
+use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, Token, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token};
+
+mod generator;
+mod kernel;
+mod memo;
+mod passes;
+
+pub use generator::{generate, HmmMatrices, HmmParams};
+use memo::PositionMemo;
 
 /// The HMM oracle over transitions A (K x K), emissions E (K x V) and initial law pi.
 #[derive(Debug)]
@@ -30,6 +36,8 @@ pub struct HmmOracle {
     /// This oracle's identity, so a reused scratch never mistakes another model's forward
     /// messages for its own.
     id: u64,
+    /// The processor runs AVX2, for the K x V marginal.
+    avx2: bool,
 }
 
 /// Reusable buffers, kept in the scratch slot so steady-state calls do not allocate.
@@ -52,6 +60,24 @@ struct HmmBuffers {
     /// the first token that changed (incremental evaluation, bit-identical).
     alpha_tokens: Vec<Token>,
     alpha_owner: u64,
+    /// The tokens and hidden flags `beta` rows `beta_from..beta_end` were computed from,
+    /// and by which oracle (0: none).
+    beta_tokens: Vec<Token>,
+    beta_hidden: Vec<bool>,
+    beta_from: usize,
+    beta_end: usize,
+    beta_owner: u64,
+    /// A K-long row being computed, before it is compared with the one it replaces.
+    row: Vec<f64>,
+    /// The last prediction made at each position, by its weights row.
+    memo: PositionMemo,
+    /// Positions whose prediction is still to be made, their weights rows, and
+    /// [`kernel::BATCH`] of them at a time: rows as columns, and their unnormalised
+    /// marginals.
+    pending: Vec<usize>,
+    pending_rows: Vec<f64>,
+    wt: Vec<f64>,
+    qs: Vec<f64>,
 }
 
 impl HmmOracle {
@@ -72,110 +98,12 @@ impl HmmOracle {
             eos,
             attention,
             id: super::memo::owner_id(),
+            avx2: kernel::has_avx2(),
         }
     }
 
     fn states(&self) -> usize {
         self.a.nrows()
-    }
-
-    /// One forward step from the normalised state `alpha` at a position holding `x` to the
-    /// normalised state at the next position. Returns the forward total
-    /// sum_h alpha(h) E[h, x], or None when the position counts as masked (MASK, or a
-    /// token no state can emit here), in which case its emission is taken as 1.
-    fn step(&self, alpha: &[f64], x: Token, w: &mut [f64], next: &mut [f64]) -> Option<f64> {
-        let mut total = None;
-        if x != MASK {
-            let e = self.e_t.row(x as usize);
-            let e = e.as_slice().expect("standard layout");
-            let mut s = 0.0;
-            for h in 0..alpha.len() {
-                w[h] = alpha[h] * e[h];
-                s += w[h];
-            }
-            total = (s > 0.0).then_some(s);
-        }
-        let src: &[f64] = if total.is_some() { w } else { alpha };
-        let a = self.a.as_slice().expect("standard layout");
-        let k = src.len();
-        // next[j] accumulates src[h] * A[h, j] for h = 0, 1, ... in turn (the same sum as
-        // a dot product with column j); the inner loop over j vectorises.
-        next.fill(0.0);
-        for (h, &sh) in src.iter().enumerate() {
-            for (n, &ahj) in next.iter_mut().zip(&a[h * k..(h + 1) * k]) {
-                *n += sh * ahj;
-            }
-        }
-        let mut sum = 0.0;
-        for &n in next.iter() {
-            sum += n;
-        }
-        // The step keeps positive mass (A's rows are stochastic), so this never divides by 0.
-        next.iter_mut().for_each(|n| *n /= sum);
-        total
-    }
-
-    /// Fills `alpha` rows 0..=tokens.len() and `hidden` for `tokens`, resuming the last
-    /// call's pass where its tokens first differ when `reuse`.
-    fn forward(&self, tokens: &[Token], buf: &mut HmmBuffers, reuse: bool) {
-        let k = self.states();
-        let mut from = 0;
-        if reuse && buf.alpha_owner == self.id {
-            let n = buf.alpha_tokens.len().min(tokens.len());
-            from = tokens[..n]
-                .iter()
-                .zip(&buf.alpha_tokens[..n])
-                .position(|(a, b)| a != b)
-                .unwrap_or(n);
-        }
-        buf.alpha.resize((tokens.len() + 1) * k, 0.0);
-        buf.hidden.resize(tokens.len(), false);
-        if from == 0 {
-            buf.alpha[..k].copy_from_slice(self.pi.as_slice().expect("standard layout"));
-        }
-        for (t, &x) in tokens.iter().enumerate().skip(from) {
-            let (done, rest) = buf.alpha.split_at_mut((t + 1) * k);
-            let total = self.step(&done[t * k..], x, &mut buf.w, &mut rest[..k]);
-            buf.hidden[t] = total.is_none();
-        }
-        buf.alpha_tokens.clear();
-        buf.alpha_tokens.extend_from_slice(tokens);
-        buf.alpha_owner = self.id;
-    }
-
-    /// Fills `beta` rows `from..end` for the visible sequence `tokens[..end]`, using the
-    /// `hidden` flags of the forward pass.
-    fn backward(&self, tokens: &[Token], from: usize, end: usize, buf: &mut HmmBuffers) {
-        let k = self.states();
-        buf.beta.resize(end * k, 0.0);
-        buf.beta[(end - 1) * k..].fill(1.0);
-        for t in (from..end - 1).rev() {
-            let (lo, hi) = buf.beta.split_at_mut((t + 1) * k);
-            let after = &hi[..k];
-            if buf.hidden[t + 1] {
-                buf.w.copy_from_slice(after);
-            } else {
-                let e = self.e_t.row(tokens[t + 1] as usize);
-                for ((w, &b), &e) in buf.w.iter_mut().zip(after).zip(e.iter()) {
-                    *w = e * b;
-                }
-            }
-            let cur = &mut lo[t * k..];
-            let mut sum = 0.0;
-            for (h, c) in cur.iter_mut().enumerate() {
-                let row = self.a.row(h);
-                let row = row.as_slice().expect("standard layout");
-                let mut s = 0.0;
-                for (&a, &w) in row.iter().zip(&buf.w) {
-                    s += a * w;
-                }
-                *c = s;
-                sum += s;
-            }
-            if sum > 0.0 {
-                cur.iter_mut().for_each(|c| *c /= sum);
-            }
-        }
     }
 
     /// Computes q_i for every masked position of `positions` (ascending) of `branch` and
@@ -186,6 +114,22 @@ impl HmmOracle {
         positions: &[usize],
         scratch: &mut Scratch,
         mut each: impl FnMut(usize, &[f64]),
+    ) {
+        self.pass(branch, positions, scratch, |m, buf, i| {
+            m.fill_marginal(buf);
+            each(i, &buf.q);
+        });
+    }
+
+    /// Runs the forward and backward passes for `positions` (masked, ascending) of
+    /// `branch` and calls `at(self, buf, i)` for each position i, in order, with
+    /// `buf.next` holding alpha_i(h) * beta_i(h): q_i is a function of that row alone.
+    fn pass(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        scratch: &mut Scratch,
+        mut at: impl FnMut(&Self, &mut HmmBuffers, usize),
     ) {
         let Some(&last) = positions.last() else {
             return;
@@ -205,23 +149,69 @@ impl HmmOracle {
                 .iter()
                 .position(|&p| branch.visible_end(p, self.attention) != end)
                 .map_or(positions.len(), |n| j + n);
-            self.backward(tokens, positions[j], end, buf);
+            self.backward(tokens, positions[j], end, buf, reuse);
             for &i in &positions[j..group] {
                 for h in 0..k {
                     buf.next[h] = buf.alpha[i * k + h] * buf.beta[i * k + h];
                 }
-                buf.q.fill(0.0);
-                let e = self.e.as_slice().expect("standard layout");
-                for (h, &wh) in buf.next.iter().enumerate() {
-                    for (q, &e) in buf.q.iter_mut().zip(&e[h * v..(h + 1) * v]) {
-                        *q += wh * e;
-                    }
-                }
-                let sum: f64 = buf.q.iter().sum();
-                buf.q.iter_mut().for_each(|q| *q /= sum);
-                each(i, &buf.q);
+                at(self, buf, i);
             }
             j = group;
+        }
+    }
+
+    /// `buf.q` = the normalised marginal of the weights `buf.next` (K): q(v) is
+    /// proportional to sum_h next[h] E[h, v], the terms added for h = 0, 1, ... in turn.
+    fn fill_marginal(&self, buf: &mut HmmBuffers) {
+        let e = self.e.as_slice().expect("standard layout");
+        kernel::marginal(&buf.next, e, &mut buf.q, self.avx2);
+        let sum: f64 = buf.q.iter().sum();
+        buf.q.iter_mut().for_each(|q| *q /= sum);
+    }
+
+    /// Makes the predictions of `buf.pending` from `buf.pending_rows` into `out`,
+    /// recording each in the memo.
+    fn predict_pending(
+        &self,
+        buf: &mut HmmBuffers,
+        kind: ConfidenceKind,
+        entropy: bool,
+        out: &mut [Prediction],
+    ) {
+        const B: usize = kernel::BATCH;
+        let (k, v) = (self.states(), self.e.ncols());
+        let e_t = self.e_t.as_slice().expect("standard layout");
+        let (mut sum, mut top) = ([0.0; B], [0.0; B]);
+        buf.qs.resize(B * v, 0.0);
+        buf.wt.resize(k * B, 0.0);
+        let mut start = 0;
+        while start < buf.pending.len() {
+            let n = (buf.pending.len() - start).min(B);
+            // The weights rows as columns; unused lanes weigh nothing.
+            buf.wt.fill(0.0);
+            for r in 0..n {
+                for h in 0..k {
+                    buf.wt[h * B + r] = buf.pending_rows[(start + r) * k + h];
+                }
+            }
+            kernel::marginals(&buf.wt, e_t, &mut buf.qs, &mut sum, &mut top, self.avx2);
+            for r in 0..n {
+                let p = kernel::prediction(&buf.qs, r, sum[r], top[r], kind, entropy)
+                    .unwrap_or_else(|| {
+                        for (x, q) in buf.q.iter_mut().enumerate() {
+                            *q = buf.qs[x * B + r] / sum[r];
+                        }
+                        Prediction::from_distribution_with(&buf.q, kind, entropy)
+                    });
+                let i = buf.pending[start + r];
+                buf.memo.put(
+                    i,
+                    &buf.pending_rows[(start + r) * k..(start + r + 1) * k],
+                    p,
+                );
+                out[i] = p;
+            }
+            start += n;
         }
     }
 }
@@ -233,6 +223,42 @@ impl ConfidenceModel for HmmOracle {
 
     fn eos_token(&self) -> Option<Token> {
         self.eos
+    }
+
+    fn predict(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        kind: ConfidenceKind,
+        round: u64,
+        out: &mut [Prediction],
+        scratch: &mut Scratch,
+    ) {
+        if scratch.full_recompute {
+            super::predict_from_distributions(self, branch, positions, kind, round, out, scratch);
+            return;
+        }
+        let entropy = scratch.want_entropy;
+        let len = branch.tokens.len();
+        {
+            let buf = scratch.slot::<HmmBuffers>();
+            buf.memo.bind(self.id, self.states(), kind, entropy, len);
+        }
+        {
+            let buf = scratch.slot::<HmmBuffers>();
+            buf.pending.clear();
+            buf.pending_rows.clear();
+        }
+        self.pass(branch, positions, scratch, |_, buf, i| {
+            if let Some(p) = buf.memo.get(i, &buf.next) {
+                out[i] = p;
+            } else {
+                buf.pending.push(i);
+                buf.pending_rows.extend_from_slice(&buf.next);
+            }
+        });
+        let buf = scratch.slot::<HmmBuffers>();
+        self.predict_pending(buf, kind, entropy, out);
     }
 
     fn distributions(
@@ -260,6 +286,7 @@ impl ConfidenceModel for HmmOracle {
         buf.next.resize(k, 0.0);
         // This pass reuses `alpha` as one row: the prediction path starts over.
         buf.alpha_owner = 0;
+        buf.beta_owner = 0;
         buf.alpha.resize(k, 0.0);
         buf.alpha
             .copy_from_slice(self.pi.as_slice().expect("standard layout"));
@@ -293,6 +320,11 @@ impl ConfidenceModel for HmmOracle {
     }
 }
 
+/// The two rows hold the same bits.
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
 /// An index drawn from a stochastic row; rounding short of 1 goes to the last positive entry.
 fn draw(row: impl Iterator<Item = f64>, rng: &mut ChaCha8Rng) -> usize {
     let u: f64 = rng.random();
@@ -307,112 +339,6 @@ fn draw(row: impl Iterator<Item = f64>, rng: &mut ChaCha8Rng) -> usize {
         }
     }
     last
-}
-
-/// Parameters of a generated HMM. Together with the seed they fix A, E and pi.
-///
-/// There are `states` content states. Without EOS, K = `states`. With an EOS token, each
-/// content state emits EOS with probability `eos_hazard` and moves to one extra absorbing
-/// "end" state with probability `eos_hazard`, so K = `states` + 1; the end state emits only
-/// EOS. So EOS can appear mid-text (as a stray emission) but eventually the text ends in
-/// EOS padding, at an expected length of about 1 / `eos_hazard`. pi is uniform over the
-/// content states.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HmmParams {
-    /// Content states (at least 1 is used).
-    pub states: usize,
-    /// V.
-    pub vocab_size: usize,
-    /// In [0, 1]: a content row is `stickiness` on itself plus (1 - `stickiness`) times a
-    /// flat-Dirichlet random row over the content states.
-    pub stickiness: f64,
-    /// Non-negative: the inverse temperature of each emission row's softmax over standard
-    /// normal draws; 0 gives uniform emissions.
-    pub emission_sharpness: f64,
-    /// In [0, 1]: the share of a content row's non-sticky mass that goes to the state's
-    /// successor on one random cycle through the content states, so the hidden state
-    /// moves on predictably (the next clause follows this one) instead of at random. 0 is
-    /// the flat-Dirichlet row alone.
-    pub state_flow: f64,
-    /// The EOS token; ignored if it is not below `vocab_size`.
-    pub eos_token: Option<Token>,
-    /// In [0, 1): each content state's EOS emission mass and its chance of moving to the
-    /// end state.
-    pub eos_hazard: f64,
-}
-
-/// The stream a generated HMM is drawn from, kept apart from chain_gen's so an HMM and a
-/// chain from the same seed do not share draws.
-fn hmm_rng(seed: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed ^ 0x686d_6d5f_6d6f_6465)
-}
-
-/// An HMM's (A, E, pi): transitions (K x K), emissions (K x V) and initial law (K).
-pub type HmmMatrices = (Array2<f64>, Array2<f64>, Array1<f64>);
-
-/// Draws (A, E, pi) for `params` from `seed`.
-pub fn generate(params: &HmmParams, seed: u64) -> HmmMatrices {
-    let v = params.vocab_size;
-    let eos = params.eos_token.map(|e| e as usize).filter(|&e| e < v);
-    let content = params.states.max(1);
-    let k = content + usize::from(eos.is_some());
-    let hazard = if eos.is_some() {
-        params.eos_hazard
-    } else {
-        0.0
-    };
-    let keep = 1.0 - hazard;
-    let words: Vec<usize> = (0..v).filter(|&x| Some(x) != eos).collect();
-    let mut rng = hmm_rng(seed);
-    let mut a = Array2::zeros((k, k));
-    let mut e = Array2::zeros((k, v));
-    let mut draws = vec![0.0; content.max(words.len())];
-    // Each state's successor on one cycle, from its own stream, so that state_flow = 0
-    // draws exactly the matrices the generator drew before the knob existed.
-    let next = chain_gen::one_cycle(
-        content,
-        &mut ChaCha8Rng::seed_from_u64(seed ^ 0x666c_6f77_5f63_7963),
-    );
-    let flow = params.state_flow;
-    for h in 0..content {
-        for d in &mut draws[..content] {
-            *d = Exp1.sample(&mut rng);
-        }
-        let total: f64 = draws[..content].iter().sum();
-        for j in 0..content {
-            let stay = if j == h { params.stickiness } else { 0.0 };
-            let onward = if j == next[h] { flow } else { 0.0 };
-            let moved = (1.0 - flow) * draws[j] / total + onward;
-            a[[h, j]] = keep * (stay + (1.0 - params.stickiness) * moved);
-        }
-        for d in &mut draws[..words.len()] {
-            *d = StandardNormal.sample(&mut rng);
-        }
-        // Shift by the largest draw so a sharp softmax cannot overflow.
-        let top = draws[..words.len()]
-            .iter()
-            .copied()
-            .fold(f64::MIN, f64::max);
-        for d in &mut draws[..words.len()] {
-            *d = (params.emission_sharpness * (*d - top)).exp();
-        }
-        let total: f64 = draws[..words.len()].iter().sum();
-        for (c, &x) in words.iter().enumerate() {
-            e[[h, x]] = keep * draws[c] / total;
-        }
-        if let Some(x) = eos {
-            a[[h, content]] = hazard;
-            e[[h, x]] = if words.is_empty() { 1.0 } else { hazard };
-        }
-    }
-    if let Some(x) = eos {
-        a[[content, content]] = 1.0;
-        e[[content, x]] = 1.0;
-    }
-    let mut pi = Array1::zeros(k);
-    pi.slice_mut(ndarray::s![..content])
-        .fill(1.0 / content as f64);
-    (a, e, pi)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Tests of the hidden Markov oracle against brute-force enumeration and the worked example.
 use super::*;
-use crate::state::{ConfidenceKind, Prediction};
+use crate::state::{ConfidenceKind, Prediction, MASK};
+use rand::SeedableRng;
 use std::sync::Arc;
 
 /// A tiny random HMM with exact zeros, so some tokens are impossible.
@@ -127,6 +128,104 @@ fn marginals_match_brute_force_enumeration() {
         }
     }
     assert!(dropped > 0, "no impossible token was exercised");
+}
+
+/// The memoised, batched prediction path with resumed passes, on a chain of branches that
+/// change a few tokens at a time (as LoPA's branches and rounds do), gives exactly the
+/// predictions of the plain path recomputed from scratch, for every confidence kind.
+#[test]
+fn incremental_predictions_equal_the_plain_path() {
+    let kinds = [
+        ConfidenceKind::Prob,
+        ConfidenceKind::Margin,
+        ConfidenceKind::NegEntropy,
+    ];
+    let mut reused = 0;
+    for seed in 0..24u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let (k, v) = (rng.random_range(1..=4), rng.random_range(2..=40));
+        let att = [Attention::Full, Attention::BlockCausal][seed as usize % 2];
+        let m = tiny(&mut rng, k, v, att);
+        let kind = kinds[seed as usize % 3];
+        let entropy = seed % 4 == 1;
+        let mut b = Branch::new(&[0, 1 % v as Token], 4);
+        for _ in 0..6 {
+            b.append_block();
+        }
+        let mut fast = Scratch {
+            want_entropy: entropy,
+            ..Scratch::default()
+        };
+        for step in 0..40 {
+            // A few tokens change, sometimes back to masks (a sibling branch).
+            for _ in 0..rng.random_range(1..=3) {
+                let i = rng.random_range(b.prompt_len..b.tokens.len());
+                b.tokens[i] = if rng.random::<f64>() < 0.6 {
+                    rng.random_range(0..v) as Token
+                } else {
+                    MASK
+                };
+            }
+            if step % 13 == 12 {
+                b.append_block();
+            }
+            let masked: Vec<usize> = (0..b.tokens.len())
+                .filter(|&i| b.tokens[i] == MASK)
+                .collect();
+            let mut got = vec![Prediction::default(); b.tokens.len()];
+            let mut want = got.clone();
+            m.predict(&b, &masked, kind, 1, &mut got, &mut fast);
+            let mut full = Scratch {
+                want_entropy: entropy,
+                full_recompute: true,
+                ..Scratch::default()
+            };
+            m.predict(&b, &masked, kind, 1, &mut want, &mut full);
+            for &i in &masked {
+                assert_eq!(got[i], want[i], "seed {seed} step {step} position {i}");
+                assert_eq!(got[i].prob.to_bits(), want[i].prob.to_bits());
+                assert_eq!(got[i].conf.to_bits(), want[i].conf.to_bits());
+            }
+            reused += usize::from(step > 0);
+        }
+    }
+    assert!(reused > 0);
+}
+
+/// The batched kernel's normaliser and maxima are the plain loops', bit for bit, with and
+/// without AVX2.
+#[test]
+fn batched_marginals_equal_the_plain_loops() {
+    const B: usize = kernel::BATCH;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for (k, v) in [(1, 3), (3, 17), (9, 128), (5, 33)] {
+        let e: Vec<f64> = (0..k * v).map(|_| rng.random::<f64>()).collect();
+        let e_t: Vec<f64> = (0..v * k).map(|j| e[(j % k) * v + j / k]).collect();
+        let w: Vec<f64> = (0..k * B).map(|_| rng.random::<f64>() * 1e-3).collect();
+        for avx2 in [false, kernel::has_avx2()] {
+            let (mut qs, mut sum, mut top) = (vec![0.0; B * v], [0.0; B], [0.0; B]);
+            kernel::marginals(&w, &e_t, &mut qs, &mut sum, &mut top, avx2);
+            for r in 0..B {
+                let row: Vec<f64> = (0..k).map(|h| w[h * B + r]).collect();
+                let mut q = vec![0.0; v];
+                kernel::marginal(&row, &e, &mut q, avx2);
+                let mut plain = vec![0.0; v];
+                for (h, &wh) in row.iter().enumerate() {
+                    for x in 0..v {
+                        plain[x] += wh * e[h * v + x];
+                    }
+                }
+                let s: f64 = plain.iter().sum();
+                let t = plain.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                assert_eq!(sum[r].to_bits(), s.to_bits());
+                assert_eq!(top[r].to_bits(), t.to_bits());
+                for x in 0..v {
+                    assert_eq!(qs[x * B + r].to_bits(), plain[x].to_bits());
+                    assert_eq!(q[x].to_bits(), plain[x].to_bits());
+                }
+            }
+        }
+    }
 }
 
 #[test]

@@ -7,17 +7,22 @@
 //! Markov oracle's ([`PlanMixture::cache_bytes`]).
 
 use ndarray::Array2;
-use rand::seq::index::sample;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
-use super::chain_gen::{self, ChainParams};
 use super::markov::{sample_chain, MarkovOracle};
 use super::memo::{key, DistributionMemo, MAX_TAG, MAX_TOKEN};
 use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, Token, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+
+mod generator;
+mod saturated;
+
+pub use generator::{generate, PlanParams};
+#[cfg(test)]
+use generator::{normalised_entropy, prior_with_entropy, shared_rows};
+use saturated::SaturatedMemo;
 
 /// 2^256 and 2^-256. The running per-plan products are rescaled by this exact power of two
 /// when they get small, so long sequences cannot underflow them, zero stays exactly zero,
@@ -69,6 +74,27 @@ struct Buffers {
     /// Each plan's section-2 marginal by (plan, neighbours): a pure function of the key,
     /// shared by every branch, round and sequence of this mixture.
     marginals: DistributionMemo,
+    /// The current posterior's plan of weight exactly 1, and the others' total weight.
+    saturated: Option<(usize, f64)>,
+    /// Predictions under a saturated posterior, by (plan, neighbours).
+    saturated_memo: SaturatedMemo,
+}
+
+/// What [`PlanMixture::each`] hands on for a position.
+enum Mixed<'a> {
+    /// q_i, normalised.
+    Distribution(&'a [f64]),
+    /// The prediction, settled under a saturated posterior.
+    Prediction(Prediction),
+}
+
+/// A position under a posterior saturated on plan `z`: its neighbours and their memo key.
+struct Saturated {
+    z: usize,
+    key: u128,
+    xl: Token,
+    dl: usize,
+    right: Option<(Token, usize)>,
 }
 
 /// Positions between posterior snapshots.
@@ -107,17 +133,30 @@ impl PlanMixture {
     /// `q` (length V). [`ConfidenceModel::predict`] computes the same values, sharing the
     /// posterior between the positions of one call.
     pub fn marginal(&self, branch: &Branch, i: usize, q: &mut [f64], scratch: &mut Scratch) {
-        self.each(branch, &[i], scratch, |_, d| q.copy_from_slice(d));
+        self.each(
+            branch,
+            &[i],
+            scratch,
+            |_, _| None,
+            |_, d| {
+                if let Mixed::Distribution(d) = d {
+                    q.copy_from_slice(d);
+                }
+            },
+        );
     }
 
     /// Hands q_i of every position of `positions` (masked, ascending) to `sink`: the work
-    /// of `predict` and `distributions`, generic so `predict` pays no dynamic call.
+    /// of `predict` and `distributions`, generic so `predict` pays no dynamic call. Before
+    /// mixing, `shortcut(b, at)` may settle a position whose posterior is saturated (see
+    /// [`saturated`]) with a prediction, which `sink` then receives instead.
     fn each(
         &self,
         branch: &Branch,
         positions: &[usize],
         scratch: &mut Scratch,
-        mut sink: impl FnMut(usize, &[f64]),
+        mut shortcut: impl FnMut(&mut Buffers, &Saturated) -> Option<Prediction>,
+        mut sink: impl FnMut(usize, Mixed<'_>),
     ) {
         let Some(&first) = positions.first() else {
             return;
@@ -174,6 +213,21 @@ impl PlanMixture {
             }
             let r = b.right[i + 1];
             let right = (r < end).then(|| (tokens[r], r - i));
+            if let (Some((z, _)), true) = (b.saturated, memo) {
+                let (xl, dl) = (tokens[left], i - left);
+                let key = key(z as u32, xl, dl, right);
+                let at = Saturated {
+                    z,
+                    key,
+                    xl,
+                    dl,
+                    right,
+                };
+                if let Some(p) = shortcut(b, &at) {
+                    sink(i, Mixed::Prediction(p));
+                    continue;
+                }
+            }
             // q = the sum, in plan order, of w_z times plan z's section-2 marginal. A plan
             // of weight 0 adds exactly nothing; skipping it spares its powers.
             b.q.fill(0.0);
@@ -193,7 +247,7 @@ impl PlanMixture {
                     }
                 }
             }
-            sink(i, &b.q);
+            sink(i, Mixed::Distribution(&b.q));
         }
         b.snap_tokens.clear();
         b.snap_tokens.extend_from_slice(tokens);
@@ -247,6 +301,7 @@ impl PlanMixture {
         let live = || (0..b.mant.len()).filter(|&z| b.mant[z] > 0.0);
         let Some(top) = live().map(|z| b.exp[z]).min() else {
             b.w.copy_from_slice(&self.prior);
+            b.saturated = saturated::saturated(&b.w);
             return;
         };
         let mut sum = 0.0;
@@ -261,6 +316,33 @@ impl PlanMixture {
         for w in b.w.iter_mut() {
             *w /= sum;
         }
+        b.saturated = saturated::saturated(&b.w);
+    }
+
+    /// The prediction at a position whose posterior is saturated on plan z, with memo key
+    /// `key` under z, if the other plans are negligible there.
+    fn saturated_prediction(
+        &self,
+        b: &mut Buffers,
+        at: &Saturated,
+        kind: ConfidenceKind,
+        entropy: bool,
+    ) -> Option<Prediction> {
+        let (p, q_min) = match b.saturated_memo.get(at.key) {
+            Some(hit) => hit,
+            None => {
+                let plan = &self.plans[at.z];
+                let q = b
+                    .marginals
+                    .get_or(at.key, |q| plan.marginal(at.xl, at.dl, at.right, q));
+                let p = Prediction::from_distribution_with(q, kind, entropy);
+                let q_min = q.iter().copied().fold(f64::INFINITY, f64::min);
+                b.saturated_memo.insert(at.key, (p, q_min));
+                (p, q_min)
+            }
+        };
+        let rest = b.saturated.map_or(f64::INFINITY, |s| s.1);
+        saturated::negligible(rest, q_min).then_some(p)
     }
 }
 
@@ -273,6 +355,34 @@ impl ConfidenceModel for PlanMixture {
         self.eos
     }
 
+    fn predict(
+        &self,
+        branch: &Branch,
+        positions: &[usize],
+        kind: ConfidenceKind,
+        round: u64,
+        out: &mut [Prediction],
+        scratch: &mut Scratch,
+    ) {
+        if scratch.full_recompute {
+            super::predict_from_distributions(self, branch, positions, kind, round, out, scratch);
+            return;
+        }
+        let entropy = scratch.want_entropy;
+        scratch
+            .slot::<Buffers>()
+            .saturated_memo
+            .bind(self.id, kind, entropy);
+        let shortcut =
+            |b: &mut Buffers, at: &Saturated| self.saturated_prediction(b, at, kind, entropy);
+        self.each(branch, positions, scratch, shortcut, |i, mixed| {
+            out[i] = match mixed {
+                Mixed::Prediction(p) => p,
+                Mixed::Distribution(q) => Prediction::from_distribution_with(q, kind, entropy),
+            };
+        });
+    }
+
     fn distributions(
         &self,
         branch: &Branch,
@@ -281,7 +391,17 @@ impl ConfidenceModel for PlanMixture {
         scratch: &mut Scratch,
         sink: &mut dyn FnMut(usize, &[f64]),
     ) -> bool {
-        self.each(branch, positions, scratch, sink);
+        self.each(
+            branch,
+            positions,
+            scratch,
+            |_, _| None,
+            |i, mixed| {
+                if let Mixed::Distribution(q) = mixed {
+                    sink(i, q);
+                }
+            },
+        );
         true
     }
 
@@ -328,94 +448,6 @@ impl ConfidenceModel for PlanMixture {
         }
         sample_chain(self.plans[plan].transitions(), self.eos, len, rng)
     }
-}
-
-/// Parameters of a generated plan mixture. Together with the seed they fix the plans and
-/// the prior.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PlanParams {
-    /// M >= 1 (0 is read as 1).
-    pub plans: usize,
-    /// Normalised entropy H(prior) / ln M in [0, 1]: 1 is uniform, 0 puts all mass on plan
-    /// 0. The prior is prior_z ∝ exp(-beta z) with beta >= 0 found by bisection.
-    pub prior_entropy: f64,
-    /// Share of the tokens, in [0, 1], whose transition rows every plan copies from plan 0.
-    pub overlap: f64,
-    /// Row parameters of every plan's chain.
-    pub chain: ChainParams,
-}
-
-/// Draws the plans and the prior for `params` from `seed`. Plan z is
-/// [`chain_gen::generate`] with its own seed derived from (seed, z); then round(overlap * V)
-/// tokens, chosen from the seed, get plan 0's rows in every plan. EOS rows stay absorbing,
-/// since every plan makes them so. Out-of-range knobs are clamped, never a panic.
-pub fn generate(params: &PlanParams, seed: u64) -> (Vec<Array2<f64>>, Vec<f64>) {
-    let m = params.plans.max(1);
-    let mut plans: Vec<Array2<f64>> = (0..m)
-        .map(|z| chain_gen::generate(&params.chain, plan_seed(seed, z)))
-        .collect();
-    let (first, rest) = plans.split_first_mut().expect("m >= 1");
-    for s in shared_rows(first.nrows(), params.overlap, seed) {
-        for p in rest.iter_mut() {
-            p.row_mut(s).assign(&first.row(s));
-        }
-    }
-    (plans, prior_with_entropy(m, params.prior_entropy))
-}
-
-/// Plan z's chain seed: the z-th output of splitmix64 from `seed`. Distinct z give distinct
-/// seeds, since splitmix64's finaliser is a bijection.
-fn plan_seed(seed: u64, z: usize) -> u64 {
-    let mut x = seed.wrapping_add((z as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
-/// The shared tokens: round(overlap * V) of them, from a stream of the seed kept apart from
-/// the chains' streams.
-fn shared_rows(v: usize, overlap: f64, seed: u64) -> Vec<usize> {
-    // A NaN share casts to 0 tokens.
-    let k = ((overlap.clamp(0.0, 1.0) * v as f64).round() as usize).min(v);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x706c_616e_5f73_6872);
-    sample(&mut rng, v, k).into_vec()
-}
-
-/// prior_z ∝ exp(-beta z) over M plans, normalised.
-fn geometric(m: usize, beta: f64) -> Vec<f64> {
-    let w: Vec<f64> = (0..m).map(|z| (-beta * z as f64).exp()).collect();
-    let sum: f64 = w.iter().sum();
-    w.into_iter().map(|x| x / sum).collect()
-}
-
-/// H(p) / ln M, summing only where p > 0.
-fn normalised_entropy(p: &[f64]) -> f64 {
-    let h: f64 = p.iter().filter(|&&x| x > 0.0).map(|&x| -x * x.ln()).sum();
-    h / (p.len() as f64).ln()
-}
-
-/// The geometric prior whose normalised entropy is `target`. The entropy falls strictly
-/// from 1 (beta = 0) towards 0 as beta grows, so bisection on beta finds it.
-fn prior_with_entropy(m: usize, target: f64) -> Vec<f64> {
-    if m == 1 || target.is_nan() || target >= 1.0 {
-        return geometric(m, 0.0);
-    }
-    if target <= 0.0 {
-        return (0..m).map(|z| if z == 0 { 1.0 } else { 0.0 }).collect();
-    }
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while normalised_entropy(&geometric(m, hi)) > target && hi < 1e6 {
-        (lo, hi) = (hi, hi * 2.0);
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if normalised_entropy(&geometric(m, mid)) > target {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    geometric(m, 0.5 * (lo + hi))
 }
 
 #[cfg(test)]

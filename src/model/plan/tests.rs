@@ -1,7 +1,9 @@
 //! Tests of the plan mixture against brute-force enumeration and the worked example.
 use super::*;
+use crate::model::chain_gen::ChainParams;
 use crate::state::{ConfidenceKind, Prediction};
 use ndarray::array;
+use rand::SeedableRng;
 
 fn random_matrix(rng: &mut ChaCha8Rng, v: usize) -> Array2<f64> {
     let mut t = Array2::zeros((v, v));
@@ -292,4 +294,60 @@ fn prior_has_the_requested_entropy() {
         }
     }
     assert_eq!(prior_with_entropy(1, 0.3), vec![1.0]);
+}
+
+/// Predictions under a saturated posterior (exact zeros with a small support, and weights
+/// too small to matter with full support) equal the plain mixture's, bit for bit, and the
+/// saturated path is taken.
+#[test]
+fn saturated_predictions_equal_the_mixture() {
+    for (support, seed) in [(4, 3u64), (10, 4), (10, 5)] {
+        let mut p = params(0.3);
+        p.chain.support = support;
+        p.chain.deterministic_share = 1.0;
+        let (plans, prior) = generate(&p, seed);
+        let model = PlanMixture::new(plans, prior, Some(0), Attention::Full, 96);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let prompt = model.sample_prompt(2, &mut rng);
+        let text = model.sample_prompt(80, &mut rng);
+        let mut b = Branch::new(&prompt, 16);
+        for _ in 0..5 {
+            b.append_block();
+        }
+        let mut fast = Scratch::default();
+        let mut saturated = 0;
+        for kind in [ConfidenceKind::Prob, ConfidenceKind::Margin] {
+            for i in b.prompt_len..b.tokens.len() {
+                if rng.random::<f64>() < 0.3 {
+                    continue;
+                }
+                b.tokens[i] = text[i - b.prompt_len];
+                let masked: Vec<usize> = (0..b.tokens.len())
+                    .filter(|&j| b.tokens[j] == MASK)
+                    .collect();
+                let mut got = vec![Prediction::default(); b.tokens.len()];
+                let mut want = got.clone();
+                model.predict(&b, &masked, kind, 1, &mut got, &mut fast);
+                saturated += usize::from(fast.slot::<Buffers>().saturated.is_some());
+                let mut full = Scratch {
+                    full_recompute: true,
+                    ..Scratch::default()
+                };
+                model.predict(&b, &masked, kind, 1, &mut want, &mut full);
+                for &j in &masked {
+                    assert_eq!(got[j], want[j], "support {support}, position {j}");
+                    assert_eq!(got[j].conf.to_bits(), want[j].conf.to_bits());
+                }
+            }
+            b.tokens.truncate(b.prompt_len);
+            b.blocks.clear();
+            for _ in 0..5 {
+                b.append_block();
+            }
+        }
+        assert!(
+            saturated > 0,
+            "support {support}: the posterior never saturated"
+        );
+    }
 }

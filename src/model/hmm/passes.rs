@@ -1,0 +1,163 @@
+//! The scaled forward and backward passes, resumed where the tokens they depend on are
+//! unchanged.
+
+use super::{same_bits, HmmBuffers, HmmOracle};
+use crate::state::{Token, MASK};
+
+impl HmmOracle {
+    /// One forward step from the normalised state `alpha` at a position holding `x` to the
+    /// normalised state at the next position. Returns the forward total
+    /// sum_h alpha(h) E[h, x], or None when the position counts as masked (MASK, or a
+    /// token no state can emit here), in which case its emission is taken as 1.
+    pub(super) fn step(
+        &self,
+        alpha: &[f64],
+        x: Token,
+        w: &mut [f64],
+        next: &mut [f64],
+    ) -> Option<f64> {
+        let mut total = None;
+        if x != MASK {
+            let e = self.e_t.row(x as usize);
+            let e = e.as_slice().expect("standard layout");
+            let mut s = 0.0;
+            for h in 0..alpha.len() {
+                w[h] = alpha[h] * e[h];
+                s += w[h];
+            }
+            total = (s > 0.0).then_some(s);
+        }
+        let src: &[f64] = if total.is_some() { w } else { alpha };
+        let a = self.a.as_slice().expect("standard layout");
+        let k = src.len();
+        // next[j] accumulates src[h] * A[h, j] for h = 0, 1, ... in turn (the same sum as
+        // a dot product with column j); the inner loop over j vectorises.
+        next.fill(0.0);
+        for (h, &sh) in src.iter().enumerate() {
+            for (n, &ahj) in next.iter_mut().zip(&a[h * k..(h + 1) * k]) {
+                *n += sh * ahj;
+            }
+        }
+        let mut sum = 0.0;
+        for &n in next.iter() {
+            sum += n;
+        }
+        // The step keeps positive mass (A's rows are stochastic), so this never divides by 0.
+        next.iter_mut().for_each(|n| *n /= sum);
+        total
+    }
+
+    /// Fills `alpha` rows 0..=tokens.len() and `hidden` for `tokens`. When `reuse`, it
+    /// resumes the last call's pass where its tokens first differ, and stops once a row
+    /// past the last changed token comes out bit for bit as it was: every later row is then
+    /// the same too.
+    pub(super) fn forward(&self, tokens: &[Token], buf: &mut HmmBuffers, reuse: bool) {
+        let k = self.states();
+        let old_len = buf.alpha_tokens.len();
+        let valid = reuse && buf.alpha_owner == self.id;
+        let (mut from, mut last_diff) = (0, None);
+        if valid {
+            let n = old_len.min(tokens.len());
+            let (new, old) = (&tokens[..n], &buf.alpha_tokens[..n]);
+            from = new.iter().zip(old).position(|(a, b)| a != b).unwrap_or(n);
+            last_diff = new.iter().zip(old).rposition(|(a, b)| a != b);
+        }
+        // Rows up to tokens.len() are the old pass's where tokens agree.
+        let may_stop = valid && tokens.len() <= old_len;
+        buf.alpha.resize((tokens.len() + 1) * k, 0.0);
+        buf.hidden.resize(tokens.len(), false);
+        buf.row.resize(k, 0.0);
+        if from == 0 {
+            buf.alpha[..k].copy_from_slice(self.pi.as_slice().expect("standard layout"));
+        }
+        for (t, &x) in tokens.iter().enumerate().skip(from) {
+            let total = self.step(&buf.alpha[t * k..(t + 1) * k], x, &mut buf.w, &mut buf.row);
+            let hidden = total.is_none();
+            let out = &mut buf.alpha[(t + 1) * k..(t + 2) * k];
+            if may_stop
+                && last_diff.is_none_or(|d| t > d)
+                && buf.hidden[t] == hidden
+                && same_bits(out, &buf.row)
+            {
+                break;
+            }
+            out.copy_from_slice(&buf.row);
+            buf.hidden[t] = hidden;
+        }
+        buf.alpha_tokens.clear();
+        buf.alpha_tokens.extend_from_slice(tokens);
+        buf.alpha_owner = self.id;
+    }
+
+    /// Fills `beta` rows `from..end` for the visible sequence `tokens[..end]`, using the
+    /// `hidden` flags of the forward pass. Row t depends on positions t + 1..end only, so
+    /// when `reuse` and the last call had the same end, the rows right of its last changed
+    /// position are kept, and the pass stops once a row left of its first changed position
+    /// comes out as it was.
+    pub(super) fn backward(
+        &self,
+        tokens: &[Token],
+        from: usize,
+        end: usize,
+        buf: &mut HmmBuffers,
+        reuse: bool,
+    ) {
+        let k = self.states();
+        let valid = reuse && buf.beta_owner == self.id && buf.beta_end == end;
+        let old_from = buf.beta_from;
+        let mut top = end - 1;
+        let mut first_diff = end;
+        if valid {
+            let differs = |d: &usize| {
+                tokens[*d] != buf.beta_tokens[*d] || buf.hidden[*d] != buf.beta_hidden[*d]
+            };
+            let range = from + 1..end;
+            first_diff = range.clone().find(differs).unwrap_or(end);
+            let last = range.rev().find(differs).unwrap_or(from);
+            top = last.max(old_from).min(end - 1);
+        } else {
+            buf.beta.resize(end * k, 0.0);
+            buf.beta[(end - 1) * k..].fill(1.0);
+        }
+        buf.row.resize(k, 0.0);
+        let mut t = top;
+        while t > from {
+            t -= 1;
+            let after = &buf.beta[(t + 1) * k..(t + 2) * k];
+            if buf.hidden[t + 1] {
+                buf.w.copy_from_slice(after);
+            } else {
+                let e = self.e_t.row(tokens[t + 1] as usize);
+                for ((w, &b), &e) in buf.w.iter_mut().zip(after).zip(e.iter()) {
+                    *w = e * b;
+                }
+            }
+            let mut sum = 0.0;
+            for (h, c) in buf.row.iter_mut().enumerate() {
+                let row = self.a.row(h);
+                let row = row.as_slice().expect("standard layout");
+                let mut s = 0.0;
+                for (&a, &w) in row.iter().zip(&buf.w) {
+                    s += a * w;
+                }
+                *c = s;
+                sum += s;
+            }
+            if sum > 0.0 {
+                buf.row.iter_mut().for_each(|c| *c /= sum);
+            }
+            let cur = &mut buf.beta[t * k..(t + 1) * k];
+            if valid && t >= old_from && t < first_diff && same_bits(cur, &buf.row) {
+                // Rows old_from..t are the old ones; only rows below old_from are missing.
+                t = old_from.max(from);
+                continue;
+            }
+            cur.copy_from_slice(&buf.row);
+        }
+        buf.beta_tokens.clear();
+        buf.beta_tokens.extend_from_slice(&tokens[..end]);
+        buf.beta_hidden.clear();
+        buf.beta_hidden.extend_from_slice(&buf.hidden[..end]);
+        (buf.beta_end, buf.beta_from, buf.beta_owner) = (end, from, self.id);
+    }
+}
