@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Redoes the paper-predict calibration from scratch with `lopa-sim calibrate`, on D2F
 # baselines only (search.kind = "none"; tpf_steps; LoPA paper Tables 1, 3 and 7):
-#   GSM8K 3.1 (standard) and 4.01 (lowered), MBPP 2.3 and 3.13: two knobs each,
-#   phrase_length and peakedness; the lowered thresholds (tau_add 0.1, tau_act = tau_conf
+#   GSM8K 3.1 (standard) and 4.01 (lowered): two knobs, phrase_length and peakedness;
+#   MBPP 2.3 and 3.13: those two and topic_spread; the lowered thresholds (tau_add 0.1, tau_act = tau_conf
 #   = 0.70) are a --variant, so the world file stays one configuration.
 #   MATH 2.6 and HumanEval 2.5: phrase_length alone, peakedness fixed at the GSM8K value.
 # No LoPA number is a target. Rewrites worlds/*.toml in place (every other key is kept, so
 # the structure knobs in those files are choices, not fits). A fit that misses 3% still
 # writes its closest point; the script goes on and exits non-zero at the end.
-# SEQUENCES (default 256) is the sequence count of the fit; the files keep 256.
+# Every fit pools the eight worlds the files ask for (worlds = 8).
+# SEQUENCES (default 256) is the sequence count of the fit; the files keep 256. The shipped
+# worlds were fitted with SEQUENCES=128.
 # Usage: bash scenarios/paper-predict/calibrate.sh [BENCHMARK ...]   (needs a release build)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
