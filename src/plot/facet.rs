@@ -247,6 +247,57 @@ impl KScale {
     }
 }
 
+/// The font size and lines of each category name so that every line fits `room` pixels:
+/// one line at the tick size if all fit, else the largest size down to 16 px at which all
+/// fit on one line, else two lines (split at the separator nearest the middle) at down to
+/// 12 px. Past that the lines are left as they are at 12 px.
+pub(crate) fn category_names(names: &[&str], room: f64) -> Result<(u32, Vec<Vec<String>>), String> {
+    let width = |text: &str, px: u32| -> Result<f64, String> {
+        Ok((super::common::FONT, px)
+            .into_font()
+            .box_size(text)
+            .map_err(super::common::err)?
+            .0 as f64)
+    };
+    let fits = |lines: &[Vec<String>], px: u32| -> Result<bool, String> {
+        for l in lines.iter().flatten() {
+            if width(l, px)? > room {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    let one: Vec<Vec<String>> = names.iter().map(|s| vec![s.to_string()]).collect();
+    for px in (16..=super::common::TICK_PX).rev().step_by(2) {
+        if fits(&one, px)? {
+            return Ok((px, one));
+        }
+    }
+    let two: Vec<Vec<String>> = names.iter().map(|s| split_name(s)).collect();
+    for px in (12..=18).rev().step_by(2) {
+        if fits(&two, px)? {
+            return Ok((px, two));
+        }
+    }
+    Ok((12, two))
+}
+
+/// `name` in two lines at the separator (`-`, `/`, `_`, space) nearest its middle, the
+/// separator kept at the end of the first line; one line when it has none.
+pub(crate) fn split_name(name: &str) -> Vec<String> {
+    let mid = name.len() / 2;
+    let cut = name
+        .char_indices()
+        .filter(|&(_, ch)| matches!(ch, '-' | '/' | '_' | ' '))
+        .map(|(i, ch)| i + ch.len_utf8())
+        .filter(|&i| i < name.len())
+        .min_by_key(|&i| i.abs_diff(mid));
+    match cut {
+        Some(i) => vec![name[..i].to_string(), name[i..].to_string()],
+        None => vec![name.to_string()],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +380,32 @@ mod tests {
         assert!(categorical(&super::super::common::series(&pts)));
         let sweep = vec![point(0, "a", 0), point(1, "a", 1), point(2, "a", 2)];
         assert!(!categorical(&super::super::common::series(&sweep)));
+    }
+
+    #[test]
+    fn long_category_names_shrink_then_break_in_two() {
+        crate::plot::register_font().unwrap();
+        let (px, lines) = category_names(&["a", "bb"], 200.0).unwrap();
+        assert_eq!(
+            (px, lines),
+            (
+                super::super::common::TICK_PX,
+                vec![vec!["a".to_string()], vec!["bb".to_string()]]
+            )
+        );
+        let names = ["ascend-instruct-mbpp", "nv-base-gsm8k"];
+        let (px, lines) = category_names(&names, 90.0).unwrap();
+        assert!(px < super::super::common::TICK_PX);
+        assert_eq!(lines[0], ["ascend-", "instruct-mbpp"]);
+        for l in lines.iter().flatten() {
+            let w = (super::super::common::FONT, px)
+                .into_font()
+                .box_size(l)
+                .unwrap()
+                .0;
+            assert!(w as f64 <= 90.0, "{l} is {w} px at {px}");
+        }
+        assert_eq!(split_name("nosep"), ["nosep"]);
+        assert_eq!(split_name("MATH/hmm"), ["MATH/", "hmm"]);
     }
 }

@@ -384,18 +384,27 @@ fn pairs<DB: DrawingBackend>(
             avoid.label(&chart, (xi, p.tpf), text, color)?;
         }
     }
-    // Category names under the axis: the series, then its k.
-    let (_, y_px) = chart.plotting_area().get_pixel_range();
+    // Category names under the axis: the series, then its k. Long names shrink, then break
+    // in two at a separator, so that neighbours never overlap.
+    let (x_px, y_px) = chart.plotting_area().get_pixel_range();
     let base = area.get_base_pixel();
-    let style =
-        TextStyle::from((c::FONT, c::TICK_PX).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let room = (x_px.end - x_px.start) as f64 / n as f64 - 8.0;
+    let names: Vec<&str> = f.series.iter().map(|s| s.label.as_str()).collect();
+    let (px, lines) = facet::category_names(&names, room)?;
+    let style = TextStyle::from((c::FONT, px).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, s) in f.series.iter().enumerate() {
-        let (px, _) = chart.backend_coord(&(i as f64, y.start));
+        let (cx, _) = chart.backend_coord(&(i as f64, y.start));
         let k = s.points.iter().map(|p| p.branches).max().unwrap_or(0);
-        let at = |dy: i32| (px - base.0, y_px.end - base.1 + dy);
-        area.draw_text(&s.label, &style, at(8)).map_err(c::err)?;
-        area.draw_text(&format!("k = {k}"), &style, at(8 + c::TICK_PX as i32 + 2))
-            .map_err(c::err)?;
+        let mut dy = 8;
+        for line in lines[i]
+            .iter()
+            .map(String::as_str)
+            .chain([format!("k = {k}").as_str()])
+        {
+            area.draw_text(line, &style, (cx - base.0, y_px.end - base.1 + dy))
+                .map_err(c::err)?;
+            dy += px as i32 + 2;
+        }
     }
     c::draw_legend(&mut chart, spot)
 }
