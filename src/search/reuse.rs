@@ -126,25 +126,38 @@ mod tests {
         }
     }
 
+    /// Splits `positions` of `tokens` against a reference of `len` positions that predicted
+    /// `ref_positions` (prediction i carries token i), with `fresh` revealed since; returns
+    /// the buffers and the output (99 where nothing was copied).
+    fn split(
+        tokens: &[Token],
+        positions: &[usize],
+        (len, ref_positions, every_mask): (usize, &[usize], bool),
+        fresh: &[usize],
+    ) -> (Reuse, Vec<Prediction>) {
+        let ref_preds: Vec<Prediction> = (0..len as Token).map(pred).collect();
+        let reference = Reference {
+            len,
+            positions: ref_positions,
+            preds: Some(&ref_preds),
+            every_mask,
+        };
+        let mut reuse = Reuse::default();
+        reuse.fresh.extend_from_slice(fresh);
+        let mut out = vec![pred(99); tokens.len()];
+        reuse.split(tokens, positions, &reference, &mut out);
+        (reuse, out)
+    }
+
+    const M: Token = MASK;
+
     #[test]
     fn only_runs_holding_a_fresh_token_are_recomputed() {
-        const M: Token = MASK;
         // Reference: 0 | M M 5 M M M 7 M | (appended block) M M.
         // Branch: position 4 fresh, and an appended block at 9..11.
         let tokens = [1, M, M, 5, M, 9, M, 7, M, M, M];
-        let positions = [1, 2, 4, 6, 8, 9, 10];
-        let ref_positions = [1, 2, 4, 5, 6, 8];
-        let ref_preds: Vec<Prediction> = (0..9).map(pred).collect();
-        let reference = Reference {
-            len: 9,
-            positions: &ref_positions,
-            preds: Some(&ref_preds),
-            every_mask: false,
-        };
-        let mut reuse = Reuse::default();
-        reuse.fresh.push(5);
-        let mut out = vec![pred(99); tokens.len()];
-        reuse.split(&tokens, &positions, &reference, &mut out);
+        let reference = (9, &[1, 2, 4, 5, 6, 8][..], false);
+        let (reuse, out) = split(&tokens, &[1, 2, 4, 6, 8, 9, 10], reference, &[5]);
         // The run 4..7 held the fresh token; 9 and 10 are new.
         assert_eq!(reuse.todo, [4, 6, 9, 10]);
         assert_eq!([out[1], out[2], out[8]], [pred(1), pred(2), pred(8)]);
@@ -153,22 +166,10 @@ mod tests {
 
     #[test]
     fn adjacent_fresh_tokens_share_one_run_and_unknown_positions_are_predicted() {
-        const M: Token = MASK;
         let tokens = [1, M, 3, 4, M, M, 2, M];
-        let positions = [1, 4, 5, 7];
         // The reference did not predict 1.
-        let ref_positions = [2, 3, 4, 5, 7];
-        let ref_preds: Vec<Prediction> = (0..8).map(pred).collect();
-        let reference = Reference {
-            len: 8,
-            positions: &ref_positions,
-            preds: Some(&ref_preds),
-            every_mask: false,
-        };
-        let mut reuse = Reuse::default();
-        reuse.fresh.extend([3, 2]);
-        let mut out = vec![pred(99); tokens.len()];
-        reuse.split(&tokens, &positions, &reference, &mut out);
+        let reference = (8, &[2, 3, 4, 5, 7][..], false);
+        let (reuse, out) = split(&tokens, &[1, 4, 5, 7], reference, &[3, 2]);
         assert_eq!(reuse.dirty, [(1, 6)]);
         assert_eq!(reuse.todo, [1, 4, 5]);
         assert_eq!(out[7], pred(7));
@@ -176,21 +177,10 @@ mod tests {
 
     #[test]
     fn every_mask_copies_the_span_and_predicts_the_dirty_runs() {
-        const M: Token = MASK;
         // Reference: 0 | M M 5 M M M 7 M ; the branch reveals 5 and appends 9..11.
         let tokens = [1, M, M, 5, M, 9, M, 7, M, M, M];
-        let ref_positions = [1, 2, 4, 5, 6, 8];
-        let ref_preds: Vec<Prediction> = (0..9).map(pred).collect();
-        let reference = Reference {
-            len: 9,
-            positions: &ref_positions,
-            preds: Some(&ref_preds),
-            every_mask: true,
-        };
-        let mut reuse = Reuse::default();
-        reuse.fresh.push(5);
-        let mut out = vec![pred(99); tokens.len()];
-        reuse.split(&tokens, &[1, 2, 4, 6, 8, 9, 10], &reference, &mut out);
+        let reference = (9, &[1, 2, 4, 5, 6, 8][..], true);
+        let (reuse, out) = split(&tokens, &[1, 2, 4, 6, 8, 9, 10], reference, &[5]);
         assert_eq!(reuse.todo, [4, 6, 9, 10]);
         assert_eq!([out[1], out[2], out[8]], [pred(1), pred(2), pred(8)]);
     }
