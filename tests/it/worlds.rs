@@ -229,36 +229,14 @@ fn bad_phrase_knobs_are_clear_errors() {
             "short_share = 0.3" => "short_share = 1.5",
             _ => "successors = 0",
         };
-        let dir = tempfile::tempdir().unwrap();
-        let s = dir.path().join("s.toml");
-        fs::write(&s, PHRASE.replace(edit, bad)).unwrap();
-        let o = lopa(&[
-            "run",
-            s.to_str().unwrap(),
-            "--out",
-            dir.path().join("o").to_str().unwrap(),
-            "-q",
-        ]);
+        let (o, _) = refused(&PHRASE.replace(edit, bad));
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
         for n in needles {
             assert!(err.contains(n), "`{n}` missing from: {err}");
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("s.toml");
-    fs::write(
-        &s,
-        PHRASE.replace("phrase_length = 5.0", "phrase_determinism = 0.0"),
-    )
-    .unwrap();
-    let o = lopa(&[
-        "run",
-        s.to_str().unwrap(),
-        "-q",
-        "--out",
-        dir.path().join("o").to_str().unwrap(),
-    ]);
+    let (o, _) = refused(&PHRASE.replace("phrase_length = 5.0", "phrase_determinism = 0.0"));
     assert!(
         stderr(&o).contains("model.phrase_determinism"),
         "{}",
@@ -338,12 +316,24 @@ fn the_predict_worlds_pool_eight_worlds_and_move_to_lopa_by_set() {
 
 #[test]
 fn an_exact_share_outside_zero_to_one_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("s.toml");
-    let text = PHRASE.replace(
+    let (o, wrote) = refused(&PHRASE.replace(
         "phrase_length = 5.0",
         "phrase_length = 5.0\nphrase_determinism = 0.8\nexact_share = 1.5",
+    ));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("model.exact_share") && err.contains("s.toml"),
+        "{err}"
     );
+    assert!(!wrote, "a refused scenario writes nothing");
+}
+
+/// Runs `text` (as `s.toml`) into a fresh folder; returns the output and whether the
+/// results folder was created.
+fn refused(text: &str) -> (std::process::Output, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s.toml");
     fs::write(&s, text).unwrap();
     let out = dir.path().join("o");
     let o = lopa(&[
@@ -353,11 +343,5 @@ fn an_exact_share_outside_zero_to_one_is_refused() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("model.exact_share") && err.contains("s.toml"),
-        "{err}"
-    );
-    assert!(!out.exists(), "a refused scenario writes nothing");
+    (o, out.exists())
 }
