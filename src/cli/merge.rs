@@ -148,6 +148,10 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
             eprintln!("wrote {}", path.display());
         }
     }
+    // A warning, so it is printed even with --quiet.
+    if let Some(w) = report::repetitive_text(&runs, &summaries) {
+        eprint!("{w}");
+    }
     if !opts.quiet {
         super::stdout(&report::table(&runs, &summaries));
         super::stdout(&format!("results in {}\n", opts.out.display()));

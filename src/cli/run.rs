@@ -189,6 +189,10 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
             eprintln!("wrote {}", path.display());
         }
     }
+    // A warning, so it is printed even with --quiet.
+    if let Some(w) = report::repetitive_text(&runs, &summaries) {
+        eprint!("{w}");
+    }
     if !opts.quiet {
         super::stdout(&report::table(&runs, &summaries));
         super::stdout(&format!("results in {}\n", dir.display()));

@@ -12,6 +12,7 @@ pub mod summary;
 pub mod summary_csv;
 pub mod summary_json;
 pub mod table;
+pub mod text_check;
 pub mod timing;
 pub mod trace_csv;
 
@@ -22,6 +23,7 @@ pub use summary::{set_oracle_gaps, summarize, Summary};
 pub use summary_csv::summary_csv;
 pub use summary_json::summary_json;
 pub use table::{markdown, table};
+pub use text_check::repetitive_text;
 pub use trace_csv::trace_csv;
 
 use std::fs::File;

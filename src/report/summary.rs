@@ -9,7 +9,7 @@ use crate::record::{ConfigRuns, DecodeRecord, Quality};
 /// Aggregate statistics of one configuration. Every ratio is 0.0 when its denominator is
 /// zero, so no field is ever NaN. Quality fields are `None` when no sequence's model
 /// defines the underlying measure.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// Sequences decoded.
     pub sequences: usize,

@@ -98,6 +98,38 @@ fn quickstart_writes_its_three_result_files() {
 }
 
 #[test]
+fn a_world_with_repetitive_text_says_so() {
+    let run = |extra: &[&str]| {
+        let out = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "run",
+            "scenarios/quickstart.toml",
+            "-q",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--set",
+            "sequences=4",
+            "--set",
+            r#"sweep={"search.branches"=[0]}"#,
+        ];
+        args.extend_from_slice(extra);
+        let o = lopa(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    // Sixteen tokens: the greedy text cycles through a few phrases.
+    let warned = run(&["--set", "model.vocab_size=16"]);
+    assert!(
+        warned.contains("repetitive") && warned.contains("configuration 0 (search.branches=0)"),
+        "{warned}"
+    );
+    assert!(
+        !run(&[]).contains("repetitive"),
+        "the quickstart's k = 0 text passes"
+    );
+}
+
+#[test]
 fn paper_gsm8k_baseline_is_calibrated_to_the_d2f_tpf() {
     let out = run_ok(
         "scenarios/paper-gsm8k.toml",

@@ -1,0 +1,92 @@
+//! The warning a run gives when its world writes degenerate text.
+//!
+//! TPF measured on text that loops through a few tokens says more about the loop than about
+//! decoding, so a researcher must hear of it without opening `summary.csv`. The measure is
+//! `distinct2` (distinct adjacent pairs over pairs of the content tokens, averaged over the
+//! sequences): natural generations of a few hundred tokens score about 0.7 to 0.95, a text
+//! that cycles through a handful of phrases well under 0.3.
+
+use super::Summary;
+use crate::record::ConfigRuns;
+
+/// Below this mean `distinct2` a configuration's text is called repetitive. It is the bar
+/// the project sets for its own worlds (the quickstart must stay above it).
+pub const REPETITIVE_BELOW: f64 = 0.3;
+
+/// A warning naming every configuration whose mean `distinct2` is below
+/// [`REPETITIVE_BELOW`], or `None` when the text of every configuration passes (or no
+/// configuration has text long enough to measure).
+pub fn repetitive_text(runs: &[ConfigRuns], summaries: &[Summary]) -> Option<String> {
+    let low: Vec<String> = runs
+        .iter()
+        .zip(summaries)
+        .filter_map(|(r, s)| {
+            let d = s.distinct2.filter(|&d| d < REPETITIVE_BELOW)?;
+            let l = &r.label;
+            let parts: Vec<String> = l
+                .case
+                .iter()
+                .map(|c| format!("case {c}"))
+                .chain(l.swept.iter().map(|(k, v)| format!("{k}={v}")))
+                .collect();
+            let name = if parts.is_empty() {
+                format!("configuration {}", l.index)
+            } else {
+                format!("configuration {} ({})", l.index, parts.join(", "))
+            };
+            Some(format!("  {name}: distinct2 {d:.2}"))
+        })
+        .collect();
+    if low.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "warning: the generated text is repetitive (mean distinct2 below {REPETITIVE_BELOW}; \
+         natural text scores about 0.7 or more), so TPF there partly measures loops:\n{}\n",
+        low.join("\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::ConfigLabel;
+
+    fn config(index: usize, k: &str) -> ConfigRuns {
+        ConfigRuns {
+            label: ConfigLabel {
+                index,
+                swept: vec![("search.branches".into(), k.into())],
+                ..ConfigLabel::default()
+            },
+            ..ConfigRuns::default()
+        }
+    }
+
+    fn summary(d: Option<f64>) -> Summary {
+        Summary {
+            distinct2: d,
+            ..Summary::default()
+        }
+    }
+
+    #[test]
+    fn names_only_the_repetitive_configurations() {
+        let runs = [config(0, "0"), config(1, "8"), config(2, "16")];
+        let sums = [summary(Some(0.5)), summary(Some(0.21)), summary(None)];
+        let w = repetitive_text(&runs, &sums).expect("configuration 1 is repetitive");
+        assert!(
+            w.contains("configuration 1 (search.branches=8): distinct2 0.21"),
+            "{w}"
+        );
+        assert!(!w.contains("configuration 0"), "{w}");
+        assert!(!w.contains("configuration 2"), "{w}");
+    }
+
+    #[test]
+    fn silent_when_every_text_passes() {
+        let runs = [config(0, "0")];
+        assert_eq!(repetitive_text(&runs, &[summary(Some(0.3))]), None);
+        assert_eq!(repetitive_text(&runs, &[summary(None)]), None);
+    }
+}
