@@ -112,6 +112,44 @@ fn summary_tables(summary_csv: &str) -> String {
     out
 }
 
+/// The repetitive-text warning of [`super::repetitive_text`], read back from `summary.csv`
+/// so that `lopa-sim plot` redraws the same page: empty when every configuration passes.
+fn repetitive_notice(summary_csv: &str) -> String {
+    let mut lines = summary_csv.lines();
+    let header = csv_cells(lines.next().unwrap_or_default());
+    let Some(d2) = header.iter().position(|h| h == "distinct2") else {
+        return String::new();
+    };
+    let labels = header.iter().position(|h| h == "sequences").unwrap_or(1);
+    let low: Vec<String> = lines
+        .map(csv_cells)
+        .filter_map(|row| {
+            let d = row.get(d2)?.parse::<f64>().ok()?;
+            if d >= super::text_check::REPETITIVE_BELOW {
+                return None;
+            }
+            let parts: Vec<String> = (1..labels)
+                .filter_map(|c| Some(format!("{}={}", header[c], row.get(c)?)))
+                .collect();
+            let name = match (row.first(), parts.is_empty()) {
+                (Some(n), true) => format!("configuration {n}"),
+                (Some(n), false) => format!("configuration {n} ({})", parts.join(", ")),
+                (None, _) => return None,
+            };
+            Some(format!("{name}: {d:.2}"))
+        })
+        .collect();
+    if low.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<p><strong>Warning: repetitive text.</strong> Mean <code>distinct2</code> below {} \
+         (natural text scores about 0.7 or more), so TPF there partly measures loops: {}.</p>\n",
+        super::text_check::REPETITIVE_BELOW,
+        escape(&low.join("; "))
+    )
+}
+
 /// Renders the page. `summary_csv` is the text of `summary.csv`; `figures` are
 /// (name, caption, SVG text) triples in display order; `scenario_json` is the scenario
 /// after `--set`, and `configurations` holds (title, resolved keys as JSON) per
@@ -124,6 +162,7 @@ pub fn report_html(
     configurations: &[(String, String)],
 ) -> String {
     let tables = summary_tables(summary_csv);
+    let notice = repetitive_notice(summary_csv);
     let mut figs = String::new();
     for (fig, caption, svg) in figures {
         let caption = if caption.is_empty() { fig } else { caption };
@@ -146,7 +185,7 @@ pub fn report_html(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>lopa-sim: {title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
-         <h1>lopa-sim: {title}</h1>\n<h2>Summary</h2>\n\
+         <h1>lopa-sim: {title}</h1>\n<h2>Summary</h2>\n{notice}\
          <p>Numbers are rounded to 4 significant figures; <code>summary.csv</code> keeps \
          them in full.</p>\n{tables}<h2>Figures</h2>\n{figs}\
          <h2>Scenario</h2>\n<pre>{scenario}</pre>\n\
@@ -210,6 +249,26 @@ mod tests {
         assert!(page.contains("demo &lt;1&gt;"));
         assert!(!page.contains("http") && !page.contains("<?xml"));
         assert!(!page.contains("src=") && !page.contains("href="));
+    }
+
+    #[test]
+    fn repetitive_text_is_flagged_on_the_page() {
+        let csv = "config,search.branches,sequences,tpf,distinct2\n0,0,4,2.5,0.5\n1,8,4,8.0,0.21\n2,16,4,9.0,\n";
+        let page = report_html("demo", "{}", csv, &[], &[]);
+        assert!(
+            page.contains("repetitive text")
+                && page.contains("configuration 1 (search.branches=8): 0.21"),
+            "{page}"
+        );
+        assert!(!page.contains("configuration 0 (") && !page.contains("configuration 2 ("));
+        let clean = report_html(
+            "demo",
+            "{}",
+            "config,sequences,distinct2\n0,4,0.5\n",
+            &[],
+            &[],
+        );
+        assert!(!clean.contains("repetitive"), "{clean}");
     }
 
     #[test]
