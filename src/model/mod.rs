@@ -12,6 +12,7 @@ pub(crate) mod memo;
 pub mod miscalibrated;
 pub mod phrase_gen;
 pub mod plan;
+pub mod stages;
 
 use std::any::Any;
 

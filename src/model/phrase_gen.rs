@@ -13,7 +13,9 @@
 //! the others have floor or ceil of `phrase_length`, drawn so that their mean is
 //! `phrase_length`. With `topics` above 1 the phrases fall into closed groups, each with its
 //! own decision peakedness, so the sequences of one world differ in difficulty as the
-//! prompts of a benchmark do. The chain goes to the exact Markov oracle like any other, so the
+//! prompts of a benchmark do. With `output_length`, the phrases of each topic are also cut
+//! into ordered stages and only the last one ends at EOS (see [`super::stages`]). The chain
+//! goes to the exact Markov oracle like any other, so the
 //! miscalibration wrapper and every decoder apply unchanged.
 
 use ndarray::Array2;
@@ -25,6 +27,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::chain_gen::one_cycle;
+use super::stages;
 use crate::state::Token;
 
 /// Parameters of a phrase world. Together with the seed they fix the matrix.
@@ -61,6 +64,14 @@ pub struct PhraseParams {
     /// others are looser collocations that keep `determinism`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub exact_share: f64,
+    /// Ordered sections of an answer inside each topic (see [`super::stages`]); used with
+    /// `output_length` only.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub stages: usize,
+    /// Mean length of the text from the prompt's start to EOS (0: every token sends
+    /// `eos_hazard` instead). Split evenly over the stages.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub output_length: f64,
 }
 
 fn one() -> usize {
@@ -84,7 +95,7 @@ impl PhraseParams {
 }
 
 /// The world's stream, kept apart from the chain generator's and the sequences'.
-fn phrase_rng(seed: u64) -> ChaCha8Rng {
+pub(crate) fn phrase_rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ 0x7068_7261_7365_5f77)
 }
 
@@ -140,19 +151,26 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
     let mut rng = phrase_rng(seed);
     let phrases = phrases(params, &words, &mut rng);
     let exact = exact_phrases(params, phrases.len(), seed);
-    let keep = 1.0 - params.eos_hazard;
     // Topics are runs of the (shuffled) phrase list, at least two phrases each.
     let topics = params.topics.clamp(1, (phrases.len() / 2).max(1));
     let topic = |i: usize| i * topics / phrases.len();
+    // A decision stays in its group (its topic, or its topic's stage) or moves on to the
+    // next stage of its topic.
+    let staged = stages::staging(params, &phrases, topics, topic, eos.is_some());
+    let group = |i: usize| staged.group[i];
+    let groups = staged.group.iter().max().map_or(1, |g| g + 1);
     // Each phrase's favourite successor is the next phrase on one random cycle through its
-    // topic, so greedy text runs through every phrase of the topic before it repeats one
+    // group, so greedy text runs through every phrase of the group before it repeats one
     // (see chain_gen).
-    let next = if topics == 1 {
+    let next = if groups == 1 {
         one_cycle(phrases.len(), &mut rng)
     } else {
         let mut next = vec![0; phrases.len()];
-        for t in 0..topics {
-            let members: Vec<usize> = (0..phrases.len()).filter(|&i| topic(i) == t).collect();
+        for t in 0..groups {
+            let members: Vec<usize> = (0..phrases.len()).filter(|&i| group(i) == t).collect();
+            if members.is_empty() {
+                continue;
+            }
             let cycle = one_cycle(members.len(), &mut rng);
             for (k, &i) in members.iter().enumerate() {
                 next[i] = members[cycle[k]];
@@ -166,7 +184,7 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
         // itself while there are others), the favourite with the largest weight.
         others.clear();
         others
-            .extend((0..phrases.len()).filter(|&o| o != i && o != next[i] && topic(o) == topic(i)));
+            .extend((0..phrases.len()).filter(|&o| o != i && o != next[i] && group(o) == group(i)));
         let m = params.successors.clamp(1, others.len() + 1);
         let peakedness = if topics == 1 {
             params.peakedness
@@ -188,6 +206,28 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
         z.swap(0, top);
         let w: Vec<f64> = z.iter().map(|x| (peakedness * (x - z[0])).exp()).collect();
         let total: f64 = w.iter().sum();
+        // Moving on: a decision among `successors` phrases of the next stage.
+        let advance = staged.advance[i];
+        let (onward, onward_w) = if advance > 0.0 {
+            let cell: Vec<usize> = (0..phrases.len())
+                .filter(|&o| group(o) == group(i) + 1)
+                .collect();
+            let m = params.successors.clamp(1, cell.len());
+            let onward: Vec<usize> = sample(&mut rng, cell.len(), m)
+                .iter()
+                .map(|k| cell[k])
+                .collect();
+            let z: Vec<f64> = (0..m).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let w: Vec<f64> = z.iter().map(|x| (peakedness * (x - top)).exp()).collect();
+            let total: f64 = w.iter().sum();
+            (onward, w.iter().map(|x| advance * x / total).collect())
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let stay = 1.0 - advance;
+        let hazard = staged.hazard[i];
+        let keep = 1.0 - hazard;
         let last = phrase.len() - 1;
         let determinism = if exact[i] { 1.0 } else { params.determinism };
         for (k, &a) in phrase.iter().enumerate() {
@@ -199,11 +239,14 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
             };
             if leave > 0.0 {
                 for (&p, wk) in picked.iter().zip(&w) {
-                    t[[a, phrases[p][0]]] += keep * leave * wk / total;
+                    t[[a, phrases[p][0]]] += keep * leave * stay * wk / total;
+                }
+                for (&p, wk) in onward.iter().zip(&onward_w) {
+                    t[[a, phrases[p][0]]] += keep * leave * wk;
                 }
             }
             if let Some(e) = eos {
-                t[[a, e]] = params.eos_hazard;
+                t[[a, e]] = hazard;
             }
         }
     }
@@ -228,6 +271,8 @@ mod tests {
             topics: 1,
             topic_spread: 0.0,
             exact_share: 0.0,
+            stages: 1,
+            output_length: 0.0,
         }
     }
 

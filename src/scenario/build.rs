@@ -17,6 +17,7 @@ use crate::model::field::ConfidenceField;
 use crate::model::hmm::{self, HmmOracle};
 use crate::model::miscalibrated::Miscalibrated;
 use crate::model::plan::{self, PlanMixture};
+use crate::model::stages::{self, StagedStart};
 use crate::model::{chain_gen, phrase_gen, ConfidenceModel, MarkovOracle};
 use crate::state::{Attention, Token};
 
@@ -154,10 +155,16 @@ impl Scenario {
                 check_eos(&t, key.eos, true).map_err(|m| fail("model.eos_token", m))?;
                 budget(MarkovOracle::cache_bytes(t.nrows(), max_len))?;
                 let v = t.nrows();
-                (
-                    Arc::new(MarkovOracle::new(t, key.eos, key.attention, max_len)),
-                    v,
-                )
+                let oracle = MarkovOracle::new(t, key.eos, key.attention, max_len);
+                let starts = match &key.spec {
+                    ModelSpec::PhraseGenerated(p) => stages::first_stage(p, world_seed),
+                    _ => None,
+                };
+                let model: Arc<dyn ConfidenceModel> = match starts {
+                    Some(starts) => Arc::new(StagedStart::new(Arc::new(oracle), starts)),
+                    None => Arc::new(oracle),
+                };
+                (model, v)
             }
             ModelSpec::HmmCsv(..) | ModelSpec::HmmGenerated(_) => {
                 let (a, e, pi) = match &key.spec {

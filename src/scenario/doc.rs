@@ -208,6 +208,10 @@ pub struct ModelDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_share: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub stages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_length: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logit_noise: Option<f64>,
@@ -395,6 +399,8 @@ pub const KEYS: &[&str] = &[
     "model.topics",
     "model.topic_spread",
     "model.exact_share",
+    "model.stages",
+    "model.output_length",
     "model.temperature",
     "model.logit_noise",
     "decoder.kind",

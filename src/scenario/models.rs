@@ -11,6 +11,7 @@ use crate::model::field::FieldParams;
 use crate::model::hmm::HmmParams;
 use crate::model::phrase_gen::PhraseParams;
 use crate::model::plan::PlanParams;
+use crate::state::Token;
 
 /// Where a model comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -204,7 +205,9 @@ impl Scenario {
                 if m.vocab_size.is_none() {
                     return Err(need("the generator's `model.vocab_size`"));
                 }
+                let explicit_hazard = m.eos_hazard.is_some();
                 let chain = self.chain_params(m, err)?;
+                let (stages, output_length) = staging(m, err, explicit_hazard, chain.eos_token)?;
                 let long = ranged(
                     err,
                     "model.phrase_length",
@@ -276,6 +279,8 @@ impl Scenario {
                         0.0,
                         1.0,
                     )?,
+                    stages,
+                    output_length,
                 })
             }
             ModelKind::Field => {
@@ -407,4 +412,34 @@ impl Scenario {
         }
         Ok((t != 1.0 || sigma > 0.0).then_some((t, sigma)))
     }
+}
+
+/// A phrase world's (`model.stages`, `model.output_length`), read without writing defaults
+/// back. The output length replaces the flat EOS hazard, so the two are not set together.
+fn staging(
+    m: &ModelDoc,
+    err: Err<'_>,
+    explicit_hazard: bool,
+    eos: Option<Token>,
+) -> Result<(usize, f64), ScenarioError> {
+    let stages = counted(err, "model.stages", &mut m.stages.clone(), 1, 1, 64)?;
+    let Some(length) = m.output_length else {
+        if stages > 1 {
+            return Err(err("model.stages", "stages need `model.output_length`, the mean length they split (the last stage's EOS hazard comes from it)".into()));
+        }
+        return Ok((1, 0.0));
+    };
+    if !(length.is_finite() && length >= stages as f64 && length <= 1e6) {
+        return Err(err("model.output_length", format!("{length} is not a mean length in tokens: it must be at least `model.stages` ({stages}, one token per stage) and at most 1e6")));
+    }
+    if explicit_hazard {
+        return Err(err("model.output_length", "sets the EOS hazard itself; remove `model.eos_hazard` (the flat hazard of every token) or this key".into()));
+    }
+    if eos.is_none() {
+        return Err(err(
+            "model.output_length",
+            "a length ends at EOS: set `model.eos_token`".into(),
+        ));
+    }
+    Ok((stages, length))
 }

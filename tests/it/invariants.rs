@@ -143,6 +143,8 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
                     topics: 1,
                     topic_spread: 0.0,
                     exact_share: 0.5,
+                    stages: 1,
+                    output_length: 0.0,
                 },
                 w.seed,
             );

@@ -329,6 +329,52 @@ fn an_exact_share_outside_zero_to_one_is_refused() {
     assert!(!wrote, "a refused scenario writes nothing");
 }
 
+#[test]
+fn bad_stage_knobs_are_clear_errors() {
+    let staged = |keys: &str| PHRASE.replace("eos_hazard = 0.002", keys);
+    for (keys, key, needle) in [
+        (
+            "stages = 0\noutput_length = 40.0",
+            "model.stages",
+            "s.toml:13",
+        ),
+        ("stages = 3", "model.stages", "output_length"),
+        (
+            "stages = 3\noutput_length = 2.0",
+            "model.output_length",
+            "at least",
+        ),
+        ("output_length = -5.0", "model.output_length", "s.toml:13"),
+        (
+            "eos_hazard = 0.01\noutput_length = 40.0",
+            "model.output_length",
+            "model.eos_hazard",
+        ),
+    ] {
+        let (o, wrote) = refused(&staged(keys));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{keys}: {err}");
+        assert!(err.contains(key) && err.contains(needle), "{keys}: {err}");
+        assert!(!wrote, "a refused scenario writes nothing");
+    }
+    let (o, _) = refused(&staged("output_length = 40.0").replace("eos_token = 0\n", ""));
+    assert!(stderr(&o).contains("model.eos_token"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_staged_world_decodes_valid_text() {
+    let text = PHRASE
+        .replace("eos_hazard = 0.002", "stages = 3\noutput_length = 30.0")
+        .replace("gen_length = 64", "gen_length = 96");
+    let (_d, out) = results_of(&text, &[]);
+    let rows = crate::util::read_rows(&out.join("runs.csv"));
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|r| r["invalid_transitions"] == "0"));
+    // The keys are echoed as given, so the run can be rebuilt from its summary.
+    let json = fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(json.contains("output_length") && json.contains("stages"));
+}
+
 /// Runs `text` (as `s.toml`) into a fresh folder; returns the output and whether the
 /// results folder was created.
 fn refused(text: &str) -> (std::process::Output, bool) {
