@@ -7,10 +7,16 @@
 //! - `round_vs_L/<family>/<L>`: L = 256..8192, k = 4, V = 32.
 //! - `round_vs_V/<family>/<V>`: V = 16..1024, k = 4, L = 512 (the chain families stop at
 //!   V = 256, where the matrix-power cache of V x V x L doubles is 256 MiB).
+//! - `round_vs_window/<family>/<B>`: d2f block size B = 8..128, k = 4, L = 512, V = 32. The
+//!   window (every masked position of every generated block) grows with B.
 //! - `sweep/paper-gsm8k`: the whole k sweep of scenarios/paper-gsm8k.toml, 16 sequences
 //!   per configuration, on every thread.
 //!
-//! Run: `cargo bench --bench decode` (about two minutes); one group: `-- round_vs_k`.
+//! Beside each point's criterion output, `lopa.json` records the rounds per decode and the
+//! positions processed per round (all branches), from the warm-up decodes, so that
+//! `examples/perf_plot.rs` can print the cost per branch and per position.
+//!
+//! Run: `cargo bench --bench decode` (about three minutes); one group: `-- round_vs_k`.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -29,8 +35,14 @@ fn root() -> PathBuf {
 
 /// One configuration of benches/families.toml.
 fn family(kind: &str, k: usize, l: usize, v: usize) -> Setup {
+    family_with(kind, k, l, v, 32)
+}
+
+/// Like [`family`], with d2f block size `block`.
+fn family_with(kind: &str, k: usize, l: usize, v: usize, block: usize) -> Setup {
     let sets = [
         format!("model.kind=\"{kind}\""),
+        format!("decoder.block_size={block}"),
         format!("search.branches={k}"),
         format!("gen_length={l}"),
         format!("model.vocab_size={v}"),
@@ -41,29 +53,49 @@ fn family(kind: &str, k: usize, l: usize, v: usize) -> Setup {
 }
 
 /// Benchmarks `setup` under `id`: each iteration decodes the next sequence.
-fn point(g: &mut BenchmarkGroup<'_, WallTime>, id: String, setup: &Setup) {
+fn point(g: &mut BenchmarkGroup<'_, WallTime>, group: &str, id: String, setup: &Setup) {
     let mut ws = Workspace::default();
     // Rounds per decode, from sequences the measurement does not start with; decoding
     // them also warms the shared matrix-power cache.
     let warm = 8;
-    let rounds: u64 = (1000..1000 + warm)
-        .map(|seq| setup.decode(seq, &mut ws).expect("decodes").rounds)
-        .sum();
+    let (mut rounds, mut positions) = (0u64, 0u64);
+    for seq in 1000..1000 + warm {
+        let r = setup.decode(seq, &mut ws).expect("decodes");
+        rounds += r.rounds;
+        positions += r.branch_tokens;
+    }
     g.throughput(Throughput::Elements(rounds.div_ceil(warm as u64)));
     let mut seq = 0;
-    g.bench_function(id, |b| {
+    g.bench_function(&id, |b| {
         b.iter(|| {
             seq += 1;
             black_box(setup.decode(seq, &mut ws).expect("decodes"))
         })
     });
+    // Criterion names the folder after the id with '/' replaced.
+    let dir = root()
+        .join("target/criterion")
+        .join(group)
+        .join(id.replace('/', "_"));
+    let side = serde_json::json!({
+        "rounds_per_decode": rounds as f64 / warm as f64,
+        "positions_per_round": positions as f64 / rounds.max(1) as f64,
+    });
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join("lopa.json"), side.to_string());
+    }
 }
 
 fn round_vs_k(c: &mut Criterion) {
     let mut g = c.benchmark_group("round_vs_k");
     for kind in FAMILIES {
         for k in [0usize, 1, 2, 4, 8, 16, 32] {
-            point(&mut g, format!("{kind}/{k}"), &family(kind, k, 512, 32));
+            point(
+                &mut g,
+                "round_vs_k",
+                format!("{kind}/{k}"),
+                &family(kind, k, 512, 32),
+            );
         }
     }
     g.finish();
@@ -73,7 +105,12 @@ fn round_vs_l(c: &mut Criterion) {
     let mut g = c.benchmark_group("round_vs_L");
     for kind in FAMILIES {
         for l in [256usize, 1024, 4096, 8192] {
-            point(&mut g, format!("{kind}/{l}"), &family(kind, 4, l, 32));
+            point(
+                &mut g,
+                "round_vs_L",
+                format!("{kind}/{l}"),
+                &family(kind, 4, l, 32),
+            );
         }
     }
     g.finish();
@@ -87,7 +124,23 @@ fn round_vs_v(c: &mut Criterion) {
             if chain && v > 256 {
                 continue;
             }
-            point(&mut g, format!("{kind}/{v}"), &family(kind, 4, 512, v));
+            point(
+                &mut g,
+                "round_vs_V",
+                format!("{kind}/{v}"),
+                &family(kind, 4, 512, v),
+            );
+        }
+    }
+    g.finish();
+}
+
+fn round_vs_window(c: &mut Criterion) {
+    let mut g = c.benchmark_group("round_vs_window");
+    for kind in FAMILIES {
+        for block in [8usize, 16, 32, 64, 128] {
+            let setup = family_with(kind, 4, 512, 32, block);
+            point(&mut g, "round_vs_window", format!("{kind}/{block}"), &setup);
         }
     }
     g.finish();
@@ -113,6 +166,6 @@ criterion_group! {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
-    targets = round_vs_k, round_vs_l, round_vs_v, sweep
+    targets = round_vs_k, round_vs_l, round_vs_v, round_vs_window, sweep
 }
 criterion_main!(benches);

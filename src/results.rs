@@ -1,6 +1,7 @@
 //! A results folder read back: the figures and `report.html` are drawn from the files a run
 //! wrote, so `lopa-sim plot DIR` redraws exactly what `run` drew.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -8,10 +9,42 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use crate::plot::data::{ConfigPoint, KAxis, PlotData, ProgressBin, Trace, TraceCell, Via};
 
-/// The CSV rows of `path`, as header -> cell maps, with their line numbers.
-fn rows(path: &Path) -> Result<Vec<(u64, HashMap<String, String>)>> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// The files of a results folder that the figures and `report.html` are drawn from.
+/// `lopa-sim plot` reads them from the folder; a run hands over the bytes it has just
+/// written, so it neither waits for them to reach the disk nor reads them back.
+pub struct Inputs<'a> {
+    /// `summary.json`.
+    pub summary_json: Cow<'a, [u8]>,
+    /// `summary.csv`.
+    pub summary_csv: Cow<'a, [u8]>,
+    /// `rounds.csv`.
+    pub rounds_csv: Cow<'a, [u8]>,
+    /// `trace.csv`.
+    pub trace_csv: Cow<'a, [u8]>,
+}
+
+impl Inputs<'static> {
+    /// Reads the four files from `dir`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path)
+                .map(Cow::Owned)
+                .with_context(|| format!("cannot read {}", path.display()))
+        };
+        Ok(Inputs {
+            summary_json: read("summary.json")?,
+            summary_csv: read("summary.csv")?,
+            rounds_csv: read("rounds.csv")?,
+            trace_csv: read("trace.csv")?,
+        })
+    }
+}
+
+/// The CSV rows of `bytes` (the content of `path`), as header -> cell maps, with their line
+/// numbers.
+fn rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, HashMap<String, String>)>> {
+    let mut reader = csv::Reader::from_reader(bytes);
     let headers = reader
         .headers()
         .with_context(|| format!("cannot read {}", path.display()))?
@@ -85,12 +118,20 @@ fn optional(
 
 /// Reads `summary.csv`, `summary.json`, `rounds.csv` and `trace.csv` from `dir`.
 pub fn load(dir: &Path) -> Result<PlotData> {
-    let json_path = dir.join("summary.json");
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&json_path)
-            .with_context(|| format!("cannot read {}", json_path.display()))?,
-    )
-    .with_context(|| format!("{} is not valid JSON", json_path.display()))?;
+    let inputs = Inputs::read(dir)?;
+    plot_data(dir, &inputs, &summary_json(dir, &inputs)?)
+}
+
+/// `summary.json` of `inputs` parsed.
+fn summary_json(dir: &Path, inputs: &Inputs) -> Result<serde_json::Value> {
+    let path = dir.join("summary.json");
+    serde_json::from_slice(&inputs.summary_json)
+        .with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+/// The figures' data from `inputs`, the files of folder `dir` (named in errors), whose
+/// `summary.json` is `json`.
+fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<PlotData> {
     let name = json["scenario"]["keys"]["name"]
         .as_str()
         .unwrap_or("lopa-sim")
@@ -102,8 +143,7 @@ pub fn load(dir: &Path) -> Result<PlotData> {
     };
 
     let path = dir.join("summary.csv");
-    let mut reader =
-        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader = csv::Reader::from_reader(&inputs.summary_csv[..]);
     let headers: Vec<String> = reader
         .headers()
         .with_context(|| format!("cannot read {}", path.display()))?
@@ -118,7 +158,7 @@ pub fn load(dir: &Path) -> Result<PlotData> {
         .filter(|h| *h != "case")
         .collect();
     let mut configs = Vec::new();
-    for (line, row) in rows(&path)? {
+    for (line, row) in rows(&path, &inputs.summary_csv)? {
         let p = &path;
         configs.push(ConfigPoint {
             config: cell(p, line, &row, "config")?,
@@ -164,7 +204,7 @@ pub fn load(dir: &Path) -> Result<PlotData> {
 
     let path = dir.join("rounds.csv");
     let mut bins = Vec::new();
-    for (line, row) in rows(&path)? {
+    for (line, row) in rows(&path, &inputs.rounds_csv)? {
         let p = &path;
         bins.push(ProgressBin {
             config: cell(p, line, &row, "config")?,
@@ -178,7 +218,7 @@ pub fn load(dir: &Path) -> Result<PlotData> {
 
     let path = dir.join("trace.csv");
     let mut traces: Vec<Trace> = Vec::new();
-    for (line, row) in rows(&path)? {
+    for (line, row) in rows(&path, &inputs.trace_csv)? {
         let p = &path;
         let config: usize = cell(p, line, &row, "config")?;
         let via = match row.get("via").map(String::as_str) {
@@ -222,28 +262,37 @@ pub fn load(dir: &Path) -> Result<PlotData> {
 /// Draws every figure into `dir/plots/` and writes `dir/report.html`, from the files in
 /// `dir` alone. Returns the files written.
 pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
-    let data = load(dir)?;
+    render_from(dir, &Inputs::read(dir)?)
+}
+
+/// Like [`render`], from `inputs`, the content of the files of `dir`.
+pub fn render_from(dir: &Path, inputs: &Inputs) -> Result<Vec<std::path::PathBuf>> {
+    let json = summary_json(dir, inputs)?;
+    let data = plot_data(dir, inputs, &json)?;
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots)
         .with_context(|| format!("cannot create {}", plots.display()))?;
-    let mut written = crate::plot::render_all(&data, &plots)?;
-    written.extend(crate::plot::throughput::render(dir, &plots)?);
+    let rendered = crate::plot::render_figures(&data, &plots)?;
     let mut figures = Vec::new();
     for name in crate::plot::figures(&data) {
         let path = plots.join(format!("{name}.svg"));
-        let svg = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let svg = rendered
+            .iter()
+            .find(|r| r.path == path)
+            .and_then(|r| r.svg.clone())
+            .ok_or_else(|| anyhow!("{} was not drawn", path.display()))?;
         figures.push((
             name.to_string(),
             crate::plot::caption(name).to_string(),
             svg,
         ));
     }
-    let json_path = dir.join("summary.json");
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&json_path)
-            .with_context(|| format!("cannot read {}", json_path.display()))?,
-    )?;
+    let mut written: Vec<_> = rendered.into_iter().map(|r| r.path).collect();
+    written.extend(crate::plot::throughput::render_from(
+        &dir.join("summary.csv"),
+        &inputs.summary_csv,
+        &plots,
+    )?);
     let scenario = &json["scenario"];
     let mut configurations = Vec::new();
     for c in json["configurations"].as_array().into_iter().flatten() {
@@ -257,12 +306,12 @@ pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         configurations.push((title, serde_json::to_string_pretty(&c["resolved"])?));
     }
     let summary_path = dir.join("summary.csv");
-    let summary = std::fs::read_to_string(&summary_path)
-        .with_context(|| format!("cannot read {}", summary_path.display()))?;
+    let summary = std::str::from_utf8(&inputs.summary_csv)
+        .with_context(|| format!("{} is not UTF-8", summary_path.display()))?;
     let html = crate::report::report_html(
         &data.name,
         &serde_json::to_string_pretty(scenario)?,
-        &summary,
+        summary,
         &figures,
         &configurations,
     );

@@ -193,22 +193,44 @@ pub fn write_results(
 ) -> Result<(Vec<report::Summary>, Vec<PathBuf>)> {
     let mut summaries: Vec<_> = runs.iter().map(report::summarize).collect();
     report::set_oracle_gaps(&mut summaries, &meta.partners);
+    let summary_csv = report::summary_csv(runs, &summaries)?;
+    let json = report::summary_json(&meta.scenario, meta.seed, runs, &summaries, &meta.resolved)?;
+    let rounds_csv = report::rounds_csv(runs)?;
     let write = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     };
-    let runs_path = dir.join("runs.csv");
-    report::write_atomic_with(&runs_path, |file| {
-        report::write_runs_csv(runs, file).map_err(std::io::Error::other)
-    })
-    .with_context(|| format!("cannot write {}", runs_path.display()))?;
-    write("summary.csv", &report::summary_csv(runs, &summaries)?)?;
-    let json = report::summary_json(&meta.scenario, meta.seed, runs, &summaries, &meta.resolved)?;
-    write("summary.json", &json)?;
-    write("rounds.csv", &report::rounds_csv(runs)?)?;
-    write("trace.csv", trace_csv)?;
-    let written = crate::results::render(dir)?;
-    Ok((summaries, written))
+    let write_files = || -> Result<()> {
+        let runs_path = dir.join("runs.csv");
+        report::write_atomic_with(&runs_path, |file| {
+            report::write_runs_csv(runs, file).map_err(std::io::Error::other)
+        })
+        .with_context(|| format!("cannot write {}", runs_path.display()))?;
+        write("summary.csv", &summary_csv)?;
+        write("summary.json", &json)?;
+        write("rounds.csv", &rounds_csv)?;
+        write("trace.csv", trace_csv)
+    };
+    // The figures are drawn from the bytes above, not from the files, so they need not
+    // wait for each file's sync to the disk: the files are written on a thread of their
+    // own (mostly waiting on the disk) while every thread of the pool draws.
+    let inputs = crate::results::Inputs {
+        summary_json: json.as_slice().into(),
+        summary_csv: summary_csv.as_slice().into(),
+        rounds_csv: rounds_csv.as_slice().into(),
+        trace_csv: trace_csv.into(),
+    };
+    let (files, written) = std::thread::scope(|scope| {
+        let files = scope.spawn(write_files);
+        let written = crate::results::render_from(dir, &inputs);
+        (files.join(), written)
+    });
+    // A file's error first, as when the files were written before the figures.
+    match files {
+        Ok(result) => result?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+    Ok((summaries, written?))
 }
 
 #[cfg(test)]

@@ -155,15 +155,30 @@ pub fn register_font() -> Result<(), PlotError> {
 /// Each file is written under a temporary name in `dir` and renamed when complete, so a
 /// failure never leaves a partial or blank figure behind; the first failure stops the run.
 pub fn render_all(data: &PlotData, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    Ok(render_figures(data, dir)?
+        .into_iter()
+        .map(|r| r.path)
+        .collect())
+}
+
+/// One file written by [`render_figures`].
+pub struct Rendered {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its content, for an SVG (`report.html` embeds them without reading them back).
+    pub svg: Option<String>,
+}
+
+/// Like [`render_all`], also returning each SVG's content.
+pub fn render_figures(data: &PlotData, dir: &Path) -> Result<Vec<Rendered>, PlotError> {
     register_font()?;
     std::fs::create_dir_all(dir).map_err(|source| PlotError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    let names = figures(data);
-    let jobs: Vec<(&str, &str)> = names
-        .iter()
-        .flat_map(|&name| [(name, "png"), (name, "svg")])
+    let jobs: Vec<(&str, &str)> = figures(data)
+        .into_iter()
+        .flat_map(|name| [(name, "png"), (name, "svg")])
         .collect();
     // Figures are independent: draw them on every thread (rasterising and PNG encoding
     // dominate a small run). Results come back in job order, so the first failure in that
@@ -173,17 +188,30 @@ pub fn render_all(data: &PlotData, dir: &Path) -> Result<Vec<PathBuf>, PlotError
         .collect()
 }
 
+thread_local! {
+    /// The pixels of the PNG being drawn, kept between figures: a fresh 4.8 MB buffer
+    /// per figure cost its page faults and zeroing, about a tenth of a small run.
+    static PIXELS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Draws figure `name` as `ext` into `dir`, through a temporary name.
-fn render_one(name: &str, ext: &str, data: &PlotData, dir: &Path) -> Result<PathBuf, PlotError> {
+fn render_one(name: &str, ext: &str, data: &PlotData, dir: &Path) -> Result<Rendered, PlotError> {
     let path = dir.join(format!("{name}.{ext}"));
     // The PNG encoder picks the format from the extension: keep it last.
     let tmp = dir.join(format!(".{name}.partial.{ext}"));
+    let mut svg = None;
     let rendered = if ext == "png" {
-        let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
-        draw_figure(name, data, BitMapBackend::with_buffer(&mut rgb, SIZE))
-            .and_then(|()| encode::write_png(&tmp, &rgb, SIZE))
+        PIXELS.with_borrow_mut(|rgb| {
+            // Every pixel is overwritten: `draw_figure` fills the whole area first.
+            rgb.resize(SIZE.0 as usize * SIZE.1 as usize * 3, 0);
+            draw_figure(name, data, BitMapBackend::with_buffer(rgb, SIZE))
+                .and_then(|()| encode::write_png(&tmp, rgb, SIZE))
+        })
     } else {
-        draw_figure(name, data, SVGBackend::new(&tmp, SIZE))
+        let mut text = String::new();
+        draw_figure(name, data, SVGBackend::with_string(&mut text, SIZE))
+            .and_then(|()| std::fs::write(&tmp, &text).map_err(|e| e.to_string()))
+            .map(|()| svg = Some(text))
     };
     if let Err(message) = rendered {
         // The backend writes what it has when dropped: remove it.
@@ -198,7 +226,7 @@ fn render_one(name: &str, ext: &str, data: &PlotData, dir: &Path) -> Result<Path
         let _ = std::fs::remove_file(&tmp);
         return Err(PlotError::Io { path, source });
     }
-    Ok(path)
+    Ok(Rendered { path, svg })
 }
 
 /// Draws figure `name` on `backend` and writes it out.

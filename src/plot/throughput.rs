@@ -49,8 +49,14 @@ const PART_COLORS: [RGBColor; 4] = [
 
 /// The timed configurations of `summary.csv`; empty when it has no `[system]` columns.
 pub fn load(summary: &Path) -> Result<Vec<TimedPoint>> {
-    let mut reader = csv::Reader::from_path(summary)
-        .with_context(|| format!("cannot read {}", summary.display()))?;
+    let bytes =
+        std::fs::read(summary).with_context(|| format!("cannot read {}", summary.display()))?;
+    load_from(summary, &bytes)
+}
+
+/// Like [`load`], from `bytes`, the content of `summary` (named in errors).
+pub fn load_from(summary: &Path, bytes: &[u8]) -> Result<Vec<TimedPoint>> {
+    let mut reader = csv::Reader::from_reader(bytes);
     let headers = reader.headers()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(system), Some(end)) = (col("system"), col("sequences")) else {
@@ -139,7 +145,15 @@ fn best<'a>(pts: &[&'a TimedPoint]) -> &'a TimedPoint {
 /// Draws the figure into `dir` as PNG and SVG when `summary.csv` in `results` is timed;
 /// returns the files written.
 pub fn render(results: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
-    let points = load(&results.join("summary.csv"))?;
+    let summary = results.join("summary.csv");
+    let bytes =
+        std::fs::read(&summary).with_context(|| format!("cannot read {}", summary.display()))?;
+    render_from(&summary, &bytes, dir)
+}
+
+/// Like [`render`], from `bytes`, the content of `summary.csv` at `summary`.
+pub fn render_from(summary: &Path, bytes: &[u8], dir: &Path) -> Result<Vec<PathBuf>> {
+    let points = load_from(summary, bytes)?;
     if points.is_empty() {
         return Ok(Vec::new());
     }

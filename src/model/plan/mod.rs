@@ -52,8 +52,6 @@ struct Buffers {
     /// One plan's marginal, and the mixture's.
     qz: Vec<f64>,
     q: Vec<f64>,
-    /// Per position: the nearest revealed position at or after it.
-    right: Vec<usize>,
     /// The last revealed position taken into the posterior, and where the scan stopped.
     last: Option<usize>,
     scanned: usize,
@@ -99,6 +97,35 @@ struct Saturated {
 
 /// Positions between posterior snapshots.
 const STRIDE: usize = 8;
+
+/// Tokens compared at once by [`common_prefix`] and [`last_revealed`]: a slice comparison,
+/// which the compiler vectorises, where a token-by-token search with an early exit is not.
+const CHUNK: usize = 32;
+
+/// The length of the common prefix of `a` and `b`.
+fn common_prefix(a: &[Token], b: &[Token]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + CHUNK <= n && a[i..i + CHUNK] == b[i..i + CHUNK] {
+        i += CHUNK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .position(|(x, y)| x != y)
+        .unwrap_or(n - i)
+}
+
+/// The last revealed (not masked) position of `tokens`, or 0 when there is none (position
+/// 0 is always a prompt token where this is used).
+fn last_revealed(tokens: &[Token]) -> usize {
+    const MASKS: [Token; CHUNK] = [MASK; CHUNK];
+    let mut end = tokens.len();
+    while end >= CHUNK && tokens[end - CHUNK..end] == MASKS {
+        end -= CHUNK;
+    }
+    tokens[..end].iter().rposition(|&t| t != MASK).unwrap_or(0)
+}
 
 impl PlanMixture {
     /// A mixture of `plans` (each V x V row-stochastic, EOS rows absorbing) under `prior`
@@ -169,12 +196,7 @@ impl PlanMixture {
             b.snap_tokens.clear();
             b.snap_owner = self.id;
         }
-        let n = b.snap_tokens.len().min(tokens.len());
-        b.snap_agree = tokens[..n]
-            .iter()
-            .zip(&b.snap_tokens[..n])
-            .position(|(a, b)| a != b)
-            .unwrap_or(n);
+        b.snap_agree = common_prefix(tokens, &b.snap_tokens);
         let memo = reuse && m < MAX_TAG as usize && v < MAX_TOKEN as usize;
         b.marginals.bind(self.id, v);
         b.mant.clear();
@@ -185,12 +207,11 @@ impl PlanMixture {
         b.qz.resize(v, 0.0);
         b.q.resize(v, 0.0);
         (b.last, b.scanned) = (None, 0);
-        let len = tokens.len();
-        b.right.resize(len + 1, usize::MAX);
-        b.right[len] = usize::MAX;
-        for j in (first..len).rev() {
-            b.right[j] = if tokens[j] != MASK { j } else { b.right[j + 1] };
-        }
+        // The nearest revealed position after each position: a cursor that only moves
+        // right (the positions ascend), never past the last revealed token, so a call
+        // costs the span of its positions, not the masked tail up to L.
+        let last_revealed = last_revealed(tokens);
+        let mut next = first;
         let mut left = first - 1;
         while tokens[left] == MASK {
             left -= 1;
@@ -211,8 +232,11 @@ impl PlanMixture {
                 self.extend(b, tokens, end);
                 seen_end = end;
             }
-            let r = b.right[i + 1];
-            let right = (r < end).then(|| (tokens[r], r - i));
+            next = next.max(i + 1);
+            while next <= last_revealed && tokens[next] == MASK {
+                next += 1;
+            }
+            let right = (next <= last_revealed && next < end).then(|| (tokens[next], next - i));
             if let (Some((z, _)), true) = (b.saturated, memo) {
                 let (xl, dl) = (tokens[left], i - left);
                 let key = key(z as u32, xl, dl, right);
