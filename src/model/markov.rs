@@ -11,6 +11,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::memo::{key, owner_id, PredictionMemo, MAX_TOKEN};
+use super::run_memo::RunMemo;
 use super::{predict_from_distributions, ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
@@ -33,6 +34,8 @@ pub struct MarkovOracle {
 #[derive(Default)]
 struct MemoSlot {
     memo: PredictionMemo,
+    /// Used instead of `memo` when the world fits its dense table.
+    runs: RunMemo,
     q: Vec<f64>,
 }
 
@@ -214,8 +217,36 @@ impl ConfidenceModel for MarkovOracle {
         }
         let entropy = scratch.want_entropy;
         let v = self.vocab_size();
+        let max_distance = self.powers.len() - 1;
+        // The prompt is never masked, so no distance exceeds the generated length.
+        let generated = branch.tokens.len() - branch.prompt_len;
+        if RunMemo::fits(v, max_distance) && generated <= max_distance {
+            return MEMO.with_borrow_mut(|slot| {
+                let MemoSlot { runs, q, .. } = slot;
+                runs.bind(self.id, kind, entropy, v, max_distance);
+                q.resize(v, 0.0);
+                // The run the previous position sat in: (left, right) positions and where
+                // its entries start.
+                let mut run = (usize::MAX, usize::MAX, 0);
+                self.neighbours(branch, positions, |i, xl, dl, r| {
+                    let compute = || {
+                        self.marginal(xl, dl, r, q);
+                        Prediction::from_distribution_with(q, kind, entropy)
+                    };
+                    out[i] = match r {
+                        None => runs.one_sided(xl, dl, compute),
+                        Some((xr, dr)) => {
+                            if (run.0, run.1) != (i - dl, i + dr) {
+                                run = (i - dl, i + dr, runs.run(xl, xr, dl + dr));
+                            }
+                            runs.two_sided(run.2, dl, compute)
+                        }
+                    };
+                });
+            });
+        }
         MEMO.with_borrow_mut(|slot| {
-            let MemoSlot { memo, q } = slot;
+            let MemoSlot { memo, q, .. } = slot;
             memo.bind(self.id, kind, entropy);
             q.resize(v, 0.0);
             self.neighbours(branch, positions, |i, xl, dl, r| {
