@@ -11,7 +11,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::memo::{key, owner_id, PredictionMemo, MAX_TOKEN};
-use super::run_memo::RunMemo;
+use super::run_memo::{for_each_group, RunMemo};
 use super::{predict_from_distributions, ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
@@ -225,23 +225,24 @@ impl ConfidenceModel for MarkovOracle {
                 let MemoSlot { runs, q, .. } = slot;
                 runs.bind(self.id, kind, entropy, v, max_distance);
                 q.resize(v, 0.0);
-                // The run the previous position sat in: (left, right) positions and where
-                // its entries start.
-                let mut run = (usize::MAX, usize::MAX, 0);
-                self.neighbours(branch, positions, |i, xl, dl, r| {
-                    let compute = || {
-                        self.marginal(xl, dl, r, q);
+                let tokens = &branch.tokens;
+                for_each_group(branch, positions, self.attention, |start, end, l, r| {
+                    let xl = tokens[l];
+                    let out = &mut out[start..end];
+                    let mut compute = |dl: usize, right: Option<(Token, usize)>| {
+                        self.marginal(xl, dl, right, q);
                         Prediction::from_distribution_with(q, kind, entropy)
                     };
-                    out[i] = match r {
-                        None => runs.one_sided(xl, dl, compute),
-                        Some((xr, dr)) => {
-                            if (run.0, run.1) != (i - dl, i + dr) {
-                                run = (i - dl, i + dr, runs.run(xl, xr, dl + dr));
-                            }
-                            runs.two_sided(run.2, dl, compute)
+                    match r {
+                        None => runs.one_sided(xl, start - l, out, |dl| compute(dl, None)),
+                        Some(r) => {
+                            let (xr, gap) = (tokens[r], r - l);
+                            let at = runs.run(xl, xr, gap);
+                            runs.two_sided(at, start - l, out, |dl| {
+                                compute(dl, Some((xr, gap - dl)))
+                            });
                         }
-                    };
+                    }
                 });
             });
         }

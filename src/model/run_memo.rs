@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use foldhash::fast::FixedState;
 
-use crate::state::{ConfidenceKind, Prediction, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, MASK};
 
 /// The most entries the dense one-sided table may hold (8 MiB). Larger V x L worlds use
 /// the hashed memo instead.
@@ -79,19 +79,18 @@ impl RunMemo {
         }
     }
 
-    /// The prediction at distance `dl` right of `xl` with no visible right neighbour.
+    /// Fills `out` with the predictions at distances `d0`, `d0 + 1`, ... right of `xl`, with
+    /// no visible right neighbour, computing missing ones with `compute(d_l)`.
     #[inline]
     pub(crate) fn one_sided(
         &mut self,
         xl: u32,
-        dl: usize,
-        compute: impl FnOnce() -> Prediction,
-    ) -> Prediction {
-        let e = &mut self.tail[xl as usize * self.span + dl];
-        if e.token == MASK {
-            *e = compute();
-        }
-        *e
+        d0: usize,
+        out: &mut [Prediction],
+        compute: impl FnMut(usize) -> Prediction,
+    ) {
+        let at = xl as usize * self.span + d0;
+        fill(&mut self.tail[at..at + out.len()], d0, out, compute);
     }
 
     /// Where the entries of run (`xl`, `xr`, `gap`) start, for [`RunMemo::two_sided`].
@@ -112,19 +111,106 @@ impl RunMemo {
         at
     }
 
-    /// The prediction at distance `dl` from the left end of the run starting at `at`.
+    /// Fills `out` with the predictions at distances `d0`, `d0 + 1`, ... from the left end of
+    /// the run whose entries start at `at`, computing missing ones with `compute(d_l)`.
     #[inline]
     pub(crate) fn two_sided(
         &mut self,
         at: usize,
-        dl: usize,
-        compute: impl FnOnce() -> Prediction,
-    ) -> Prediction {
-        let e = &mut self.arena[at + dl - 1];
+        d0: usize,
+        out: &mut [Prediction],
+        compute: impl FnMut(usize) -> Prediction,
+    ) {
+        let at = at + d0 - 1;
+        fill(&mut self.arena[at..at + out.len()], d0, out, compute);
+    }
+}
+
+/// Copies `entries` (for distances `d0`, `d0 + 1`, ...) into `out`, computing empty ones.
+#[inline]
+fn fill(
+    entries: &mut [Prediction],
+    d0: usize,
+    out: &mut [Prediction],
+    mut compute: impl FnMut(usize) -> Prediction,
+) {
+    let entries = &mut entries[..out.len()];
+    if entries.iter().all(|e| e.token != MASK) {
+        out.copy_from_slice(entries);
+        return;
+    }
+    for (j, (o, e)) in out.iter_mut().zip(entries).enumerate() {
         if e.token == MASK {
-            *e = compute();
+            *e = compute(d0 + j);
         }
-        *e
+        *o = *e;
+    }
+}
+
+/// The first position at or after `from` (and before `end`) that is not masked, or `end`.
+/// Masked runs are long under d2f, so it tests eight tokens at a time, a test the compiler
+/// turns into vector compares.
+#[inline]
+pub(crate) fn next_revealed(tokens: &[crate::state::Token], from: usize, end: usize) -> usize {
+    let mut i = from;
+    while i + 8 <= end && tokens[i..i + 8].iter().all(|&t| t == MASK) {
+        i += 8;
+    }
+    while i < end && tokens[i] == MASK {
+        i += 1;
+    }
+    i
+}
+
+/// Calls `each(start, end, left, right)` for every maximal group of consecutive positions
+/// of `positions` (masked, ascending) that share a nearest revealed left neighbour `left`
+/// and a visible nearest revealed right neighbour `right` (None: none visible, SPEC 2).
+/// The scans only move forward, so the cost follows the span of `positions`, never L.
+pub(crate) fn for_each_group(
+    branch: &Branch,
+    positions: &[usize],
+    attention: Attention,
+    mut each: impl FnMut(usize, usize, usize, Option<usize>),
+) {
+    let Some(&first) = positions.first() else {
+        return;
+    };
+    let tokens = &branch.tokens;
+    let len = tokens.len();
+    let mut left = first - 1;
+    while tokens[left] == MASK {
+        left -= 1;
+    }
+    let mut scan = left;
+    // The nearest revealed position after the current one (`len` if none).
+    let mut right = first;
+    let mut k = 0;
+    while k < positions.len() {
+        let i = positions[k];
+        while scan < i {
+            if tokens[scan] != MASK {
+                left = scan;
+            }
+            scan += 1;
+        }
+        if right <= i {
+            right = next_revealed(tokens, i + 1, len);
+        }
+        // `visible_end` never falls with the position: the positions i..right all see
+        // `right` when i does, and otherwise those before i's view ends see nothing.
+        let end = branch.visible_end(i, attention);
+        let most = right.min(end) - i;
+        let rest = &positions[k..];
+        let mut m = most.min(rest.len());
+        if rest[m - 1] != i + m - 1 {
+            // Ascending and distinct: the group ends at the first gap.
+            m = 1;
+            while rest[m] == i + m {
+                m += 1;
+            }
+        }
+        each(i, i + m, left, (right < end).then_some(right));
+        k += m;
     }
 }
 
@@ -146,22 +232,50 @@ mod tests {
         let mut m = RunMemo::default();
         assert!(RunMemo::fits(32, 512) && !RunMemo::fits(1024, 8192));
         m.bind(1, ConfidenceKind::Prob, false, 4, 10);
-        assert_eq!(m.one_sided(3, 10, || pred(7)), pred(7));
-        assert_eq!(m.one_sided(3, 10, || unreachable!()), pred(7));
+        let mut out = [pred(0); 3];
+        m.one_sided(3, 8, &mut out, |d| pred(d as u32));
+        assert_eq!(out, [pred(8), pred(9), pred(10)]);
+        m.one_sided(3, 9, &mut out[..2], |_| unreachable!());
         let a = m.run(1, 2, 5);
         let b = m.run(2, 1, 5);
         assert_ne!(a, b, "runs are ordered pairs");
         assert_eq!(m.run(1, 2, 5), a);
-        assert_eq!(m.two_sided(a, 4, || pred(1)), pred(1));
-        assert_eq!(m.two_sided(a, 4, || unreachable!()), pred(1));
-        assert_eq!(m.two_sided(b, 4, || pred(2)), pred(2));
+        m.two_sided(a, 2, &mut out, |d| pred(d as u32));
+        assert_eq!(out, [pred(2), pred(3), pred(4)]);
+        m.two_sided(a, 3, &mut out[..2], |_| unreachable!());
+        m.two_sided(b, 3, &mut out[..1], |_| pred(7));
+        assert_eq!(out[0], pred(7));
         m.bind(1, ConfidenceKind::Margin, false, 4, 10);
+        m.one_sided(3, 10, &mut out[..1], |_| pred(5));
+        assert_eq!(out[0], pred(5), "another kind starts over");
+    }
+
+    #[test]
+    fn groups_split_at_gaps_neighbours_and_views() {
+        const M: u32 = MASK;
+        // Prompt [1]; blocks of 4: 1..5 = [M M 2 M], 5..9 = [M M M 3].
+        let mut b = Branch::new(&[1], 4);
+        b.append_block();
+        b.append_block();
+        b.tokens[1..].copy_from_slice(&[M, M, 2, M, M, M, M, 3]);
+        let groups = |positions: &[usize], attention| {
+            let mut g = Vec::new();
+            for_each_group(&b, positions, attention, |s, e, l, r| g.push((s, e, l, r)));
+            g
+        };
+        let all = [1, 2, 4, 5, 6, 7];
         assert_eq!(
-            m.one_sided(3, 10, || pred(5)),
-            pred(5),
-            "another kind starts over"
+            groups(&all, Attention::Full),
+            [(1, 3, 0, Some(3)), (4, 8, 3, Some(8))]
         );
-        let c = m.run(1, 2, 5);
-        assert_eq!(m.two_sided(c, 4, || pred(6)), pred(6));
+        // Block-causal: 4 (block 0) cannot see 8 (block 1).
+        assert_eq!(
+            groups(&all, Attention::BlockCausal),
+            [(1, 3, 0, Some(3)), (4, 5, 3, None), (5, 8, 3, Some(8))]
+        );
+        assert_eq!(
+            groups(&[1, 5, 7], Attention::Full),
+            [(1, 2, 0, Some(3)), (5, 6, 3, Some(8)), (7, 8, 3, Some(8))]
+        );
     }
 }
