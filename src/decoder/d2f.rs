@@ -43,7 +43,8 @@ impl AnchorDecoder for D2f {
             first.fully_activated |= 1.0 >= self.activate_threshold;
         }
         for i in 1..b.blocks.len() {
-            if b.ratio(i - 1) >= self.activate_threshold {
+            // The flag is sticky, so an active block needs no division.
+            if !b.blocks[i].fully_activated && b.ratio(i - 1) >= self.activate_threshold {
                 b.blocks[i].fully_activated = true;
             }
         }

@@ -11,6 +11,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::memo::{key, owner_id, PredictionMemo, MAX_TOKEN};
+use super::run_memo::{for_each_group, RunMemo};
 use super::{predict_from_distributions, ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
@@ -33,6 +34,8 @@ pub struct MarkovOracle {
 #[derive(Default)]
 struct MemoSlot {
     memo: PredictionMemo,
+    /// Used instead of `memo` when the world fits its dense table.
+    runs: RunMemo,
     q: Vec<f64>,
 }
 
@@ -214,8 +217,37 @@ impl ConfidenceModel for MarkovOracle {
         }
         let entropy = scratch.want_entropy;
         let v = self.vocab_size();
+        let max_distance = self.powers.len() - 1;
+        // The prompt is never masked, so no distance exceeds the generated length.
+        let generated = branch.tokens.len() - branch.prompt_len;
+        if RunMemo::fits(v, max_distance) && generated <= max_distance {
+            return MEMO.with_borrow_mut(|slot| {
+                let MemoSlot { runs, q, .. } = slot;
+                runs.bind(self.id, kind, entropy, v, max_distance);
+                q.resize(v, 0.0);
+                let tokens = &branch.tokens;
+                for_each_group(branch, positions, self.attention, |start, end, l, r| {
+                    let xl = tokens[l];
+                    let out = &mut out[start..end];
+                    let mut compute = |dl: usize, right: Option<(Token, usize)>| {
+                        self.marginal(xl, dl, right, q);
+                        Prediction::from_distribution_with(q, kind, entropy)
+                    };
+                    match r {
+                        None => runs.one_sided(xl, start - l, out, |dl| compute(dl, None)),
+                        Some(r) => {
+                            let (xr, gap) = (tokens[r], r - l);
+                            let at = runs.run(xl, xr, gap);
+                            runs.two_sided(at, start - l, out, |dl| {
+                                compute(dl, Some((xr, gap - dl)))
+                            });
+                        }
+                    }
+                });
+            });
+        }
         MEMO.with_borrow_mut(|slot| {
-            let MemoSlot { memo, q } = slot;
+            let MemoSlot { memo, q, .. } = slot;
             memo.bind(self.id, kind, entropy);
             q.resize(v, 0.0);
             self.neighbours(branch, positions, |i, xl, dl, r| {

@@ -12,6 +12,7 @@ pub(crate) mod memo;
 pub mod miscalibrated;
 pub mod phrase_gen;
 pub mod plan;
+pub(crate) mod run_memo;
 pub mod stages;
 
 use std::any::Any;
@@ -22,6 +23,7 @@ use crate::record::Quality;
 use crate::state::{Branch, ConfidenceKind, Prediction, Token};
 
 pub use markov::MarkovOracle;
+pub(crate) use run_memo::next_revealed;
 
 /// Reusable buffers for [`ConfidenceModel::predict`], so the hot loop does not allocate,
 /// plus a slot for a model's per-sequence state (set up in

@@ -38,6 +38,11 @@ pub struct Workspace {
     /// The winner's conf at each rank of `ranked`, when it was spawned.
     spawn_confs: Vec<f64>,
     loads: Vec<BranchLoad>,
+    /// The base's confs in window order, and their running sums (`base_sums[t]` adds the
+    /// first t), from which a lookahead branch's score is finished without copying the
+    /// base's predictions.
+    base_confs: Vec<f64>,
+    base_sums: Vec<f64>,
     /// The model's buffers and per-sequence state; the engine reads it for `quality`.
     pub scratch: Scratch,
 }
@@ -85,6 +90,9 @@ pub fn decode(
     ws.ranked.clear();
     ws.base_ref = None;
     let reuse = model.local_predictions() && !ws.scratch.full_recompute;
+    // A lookahead branch's score can be read off the base's predictions and its own dirty
+    // runs; only a winner needs its predictions in full.
+    let lazy = reuse && decoder.every_mask_is_predicted() && knobs.branch_topp >= 1.0;
     let mut n_live = 1;
     let mut out = Outcome {
         branch: Branch::default(),
@@ -121,24 +129,32 @@ pub fn decode(
         // copy its predictions where they can (`reuse`), and it copies the previous winner's.
         let base = n_live - 1;
         for b in std::iter::once(base).chain(0..base) {
-            predict_branch(
-                model,
-                decoder,
-                kind,
-                out.rounds,
-                reuse,
-                per_branch,
-                (b, base),
-                ws,
-            );
-            let branch = &ws.live[b];
-            let window = if decoder.every_mask_is_predicted() {
-                &ws.positions[b]
+            let s = if lazy && b != base {
+                score_lookahead(model, kind, out.rounds, per_branch, (b, base), ws)
             } else {
-                decoder.window(branch, &mut ws.window);
-                &ws.window
+                predict_branch(
+                    model,
+                    decoder,
+                    kind,
+                    out.rounds,
+                    reuse,
+                    per_branch,
+                    (b, base),
+                    ws,
+                );
+                if lazy {
+                    base_sums(ws, base)
+                } else {
+                    let window = if decoder.every_mask_is_predicted() {
+                        &ws.positions[b]
+                    } else {
+                        decoder.window(&ws.live[b], &mut ws.window);
+                        &ws.window
+                    };
+                    window_score(window, &ws.preds[b], knobs.branch_topp, &mut ws.confs)
+                }
             };
-            let s = window_score(window, &ws.preds[b], knobs.branch_topp, &mut ws.confs);
+            let branch = &ws.live[b];
             ws.scores[b] = if knobs.alpha == 0.0 {
                 s
             } else {
@@ -169,6 +185,18 @@ pub fn decode(
         };
         if w != n_live - 1 {
             out.lookahead_wins += 1;
+            if lazy {
+                predict_branch(
+                    model,
+                    decoder,
+                    kind,
+                    out.rounds,
+                    reuse,
+                    per_branch,
+                    (w, base),
+                    ws,
+                );
+            }
         }
 
         // 5. Anchor fill on the winner with its own predictions (logit reuse).
@@ -317,6 +345,92 @@ fn predict_branch(
     model.predict(branch, todo, kind, round, &mut preds, &mut ws.scratch);
     ws.positions[b] = positions;
     ws.preds[b] = preds;
+}
+
+/// The base's score (the mean conf over its window, every masked position), keeping its
+/// confs and running sums for [`score_lookahead`]. The sums start where `Iterator::sum`
+/// starts and add in window order, so the score is [`window_score`]'s bit for bit.
+fn base_sums(ws: &mut Workspace, base: usize) -> f64 {
+    let preds = &ws.preds[base];
+    ws.base_confs.clear();
+    ws.base_confs
+        .extend(ws.positions[base].iter().map(|&p| preds[p].conf));
+    ws.base_sums.clear();
+    let mut acc = std::iter::empty::<f64>().sum::<f64>();
+    ws.base_sums.push(acc);
+    for &c in &ws.base_confs {
+        acc += c;
+        ws.base_sums.push(acc);
+    }
+    match ws.base_confs.len() {
+        0 => 1.0,
+        n => acc / n as f64,
+    }
+}
+
+/// Steps 2-3 for lookahead branch `b` under d2f with the base predicted: only its dirty
+/// runs (and any block the base lacks) go to the model, into `ws.preds[b]`; everything
+/// else is the base's. Its window is the base's less its fresh tokens, so its sum in
+/// window order is the base's running sum up to the first dirty run, then the run's new
+/// confs and the base's confs in turn: the same additions in the same order as summing
+/// its materialised window, without copying the base's predictions. A winner is
+/// materialised afterwards by [`predict_branch`].
+fn score_lookahead(
+    model: &dyn ConfidenceModel,
+    kind: ConfidenceKind,
+    round: u64,
+    per_branch: usize,
+    (b, base): (usize, usize),
+    ws: &mut Workspace,
+) -> f64 {
+    let branch = &ws.live[b];
+    let r = ws.extra[b].expect("a lookahead branch has a rank");
+    ws.reuse.fresh.clear();
+    let end = (r + per_branch).min(ws.ranked.len());
+    ws.reuse.fresh.extend_from_slice(&ws.ranked[r..end]);
+    let lim = ws.live[base].tokens.len().min(branch.tokens.len());
+    ws.reuse.dirty_positions(&branch.tokens, lim);
+    let preds = &mut ws.preds[b];
+    preds.resize(branch.tokens.len(), Prediction::default());
+    model.predict(branch, &ws.reuse.todo, kind, round, preds, &mut ws.scratch);
+
+    let known = &ws.positions[base];
+    let (confs, sums) = (&ws.base_confs, &ws.base_sums);
+    let mut todo = ws.reuse.todo.iter().copied().peekable();
+    let (mut acc, mut t, mut n) = (sums[0], 0, 0);
+    // The base's confs at window indices t..to; before any run, its running sum.
+    let add_base = |acc: &mut f64, t: usize, to: usize| {
+        if t == 0 {
+            *acc = sums[to];
+        } else {
+            for &c in &confs[t..to] {
+                *acc += c;
+            }
+        }
+    };
+    for &(lo, hi) in ws.reuse.dirty() {
+        let t0 = known.partition_point(|&p| p < lo);
+        add_base(&mut acc, t, t0);
+        n += t0 - t;
+        while let Some(p) = todo.next_if(|&p| p < hi) {
+            acc += preds[p].conf;
+            n += 1;
+        }
+        // A run holds a fresh token, one of the base's positions, so t > 0 from here on.
+        t = known.partition_point(|&p| p < hi);
+    }
+    let below = known.partition_point(|&p| p < lim);
+    add_base(&mut acc, t, below);
+    n += below - t;
+    for p in todo {
+        acc += preds[p].conf;
+        n += 1;
+    }
+    if n == 0 {
+        1.0
+    } else {
+        acc / n as f64
+    }
 }
 
 /// Step 3's score of a window (SPEC 4.2, 4.3): the mean conf in position order, or with

@@ -8,6 +8,7 @@
 //!
 //! [`ConfidenceModel::local_predictions`]: crate::model::ConfidenceModel::local_predictions
 
+use crate::model::next_revealed;
 use crate::state::{Prediction, Token, MASK};
 
 /// What a branch's predictions can be copied from: a branch of `len` positions whose
@@ -47,8 +48,6 @@ impl Reuse {
         out: &mut [Prediction],
     ) {
         let lim = reference.len.min(tokens.len());
-        self.dirty_runs(tokens, lim);
-        self.todo.clear();
         if reference.every_mask {
             // Every masked position below `lim` was predicted in the reference: copy their
             // span at once (revealed positions' values are never read), and predict the
@@ -57,13 +56,11 @@ impl Reuse {
                 let lo = lo.min(lim);
                 out[lo..lim].copy_from_slice(&preds[lo..lim]);
             }
-            for &(lo, hi) in &self.dirty {
-                self.todo.extend((lo..hi).filter(|&i| tokens[i] == MASK));
-            }
-            self.todo
-                .extend((lim..tokens.len()).filter(|&i| tokens[i] == MASK));
+            self.dirty_positions(tokens, lim);
             return;
         }
+        self.dirty_runs(tokens, lim);
+        self.todo.clear();
         let (mut run, mut known) = (0, 0);
         for &i in positions {
             while run < self.dirty.len() && self.dirty[run].1 <= i {
@@ -83,6 +80,32 @@ impl Reuse {
         }
     }
 
+    /// Under `every_mask`: the masked positions of the dirty runs (below `lim`, the shorter
+    /// length) and of the blocks past the reference into `self.todo`, ascending; the runs
+    /// themselves are in [`Reuse::dirty`].
+    pub(super) fn dirty_positions(&mut self, tokens: &[Token], lim: usize) {
+        self.dirty_runs(tokens, lim);
+        self.todo.clear();
+        // A dirty run is masked but for its fresh tokens (in `fresh`, sorted by now).
+        let mut fresh = self.fresh.iter().copied().peekable();
+        for &(lo, hi) in &self.dirty {
+            let mut from = lo;
+            while let Some(f) = fresh.next_if(|&f| f < hi) {
+                self.todo.extend(from..f);
+                from = f + 1;
+            }
+            self.todo.extend(from..hi);
+        }
+        debug_assert!(self.todo.iter().all(|&i| tokens[i] == MASK));
+        self.todo
+            .extend((lim..tokens.len()).filter(|&i| tokens[i] == MASK));
+    }
+
+    /// The half-open ranges of [`Reuse::dirty_positions`], ascending and disjoint.
+    pub(super) fn dirty(&self) -> &[(usize, usize)] {
+        &self.dirty
+    }
+
     /// The reference's masked runs (below `lim`) that hold a fresh position, ascending.
     fn dirty_runs(&mut self, tokens: &[Token], lim: usize) {
         self.fresh.sort_unstable();
@@ -97,16 +120,10 @@ impl Reuse {
             while tokens[lo - 1] == MASK {
                 lo -= 1;
             }
-            let mut hi = d + 1;
-            while hi < lim {
-                if tokens[hi] == MASK {
-                    hi += 1;
-                } else if self.fresh.get(next) == Some(&hi) {
-                    next += 1;
-                    hi += 1;
-                } else {
-                    break;
-                }
+            let mut hi = next_revealed(tokens, d + 1, lim);
+            while hi < lim && self.fresh.get(next) == Some(&hi) {
+                next += 1;
+                hi = next_revealed(tokens, hi + 1, lim);
             }
             self.dirty.push((lo, hi));
         }
