@@ -14,14 +14,6 @@ use crate::state::{ConfidenceKind, Prediction};
 /// Entries kept before the memo starts over (a few MiB per thread).
 const CAPACITY: usize = 1 << 16;
 
-/// Slots of the direct-mapped cache in front of the memo (4096 x 48 bytes, so it stays in
-/// L2): the branches of a round share most of their positions, and the memo's table of
-/// megabytes mostly misses every cache.
-const NEAR_BITS: u32 = 12;
-
-/// No key is all ones: a token field is below `MAX_TOKEN`.
-const EMPTY: Key = Key::MAX;
-
 /// The plan that takes the whole posterior, if exactly one has weight 1, and the total
 /// weight of the others.
 pub(super) fn saturated(w: &[f64]) -> Option<(usize, f64)> {
@@ -51,16 +43,7 @@ pub(super) struct SaturatedMemo {
     owner: u64,
     kind: Option<ConfidenceKind>,
     entropy: bool,
-    near: Vec<(Key, (Prediction, f64))>,
     map: HashMap<Key, (Prediction, f64), FixedState>,
-}
-
-/// The near-cache slot of `key`.
-#[inline]
-fn slot(key: Key) -> usize {
-    let mixed =
-        ((key as u64) ^ ((key >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (mixed >> (64 - NEAR_BITS)) as usize
 }
 
 impl SaturatedMemo {
@@ -68,28 +51,12 @@ impl SaturatedMemo {
     pub(super) fn bind(&mut self, owner: u64, kind: ConfidenceKind, entropy: bool) {
         if self.owner != owner || self.kind != Some(kind) || self.entropy != entropy {
             self.map.clear();
-            self.near.clear();
             (self.owner, self.kind, self.entropy) = (owner, Some(kind), entropy);
-        }
-        if self.near.is_empty() {
-            self.near
-                .resize(1 << NEAR_BITS, (EMPTY, (Prediction::default(), 0.0)));
         }
     }
 
-    pub(super) fn get(&mut self, key: Key) -> Option<(Prediction, f64)> {
-        // An unbound memo has no near cache yet; the table alone still answers.
-        let s = slot(key);
-        if let Some(&(k, hit)) = self.near.get(s) {
-            if k == key {
-                return Some(hit);
-            }
-        }
-        let hit = self.map.get(&key).copied()?;
-        if let Some(near) = self.near.get_mut(s) {
-            *near = (key, hit);
-        }
-        Some(hit)
+    pub(super) fn get(&self, key: Key) -> Option<(Prediction, f64)> {
+        self.map.get(&key).copied()
     }
 
     pub(super) fn insert(&mut self, key: Key, value: (Prediction, f64)) {
@@ -97,9 +64,6 @@ impl SaturatedMemo {
             self.map.clear();
         }
         self.map.insert(key, value);
-        if let Some(near) = self.near.get_mut(slot(key)) {
-            *near = (key, value);
-        }
     }
 }
 
