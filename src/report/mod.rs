@@ -37,10 +37,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |file| file.write_all(bytes))
 }
 
+/// Like [`write_atomic`] but without syncing the file to disk before the rename: still never
+/// a prefix for a reader or after a killed process, but a power loss can leave the file
+/// empty. For small markers rewritten by every run (the results folder's manifest), where
+/// a sync would be most of the command's start-up time.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_inner(path, false, |file| file.write_all(bytes))
+}
+
 /// Like [`write_atomic`], but `fill` streams the content into the temporary file, so a large
 /// file never has to sit in memory whole.
 pub fn write_atomic_with(
     path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
+    write_atomic_inner(path, true, fill)
+}
+
+fn write_atomic_inner(
+    path: &Path,
+    sync: bool,
     fill: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
@@ -61,7 +77,9 @@ pub fn write_atomic_with(
         fill(&mut file)?;
         let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
         // Without the sync a crash after the rename could leave an empty file in place.
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         drop(file);
         std::fs::rename(&tmp, path)
     })();
