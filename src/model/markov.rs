@@ -343,6 +343,19 @@ pub(crate) fn sample_chain(
         first += 1;
     }
     let mut out = vec![first];
+    continue_chain(t, &mut out, len, rng);
+    out
+}
+
+/// Extends a non-empty `out` to `len` tokens by the chain's rows, one uniform draw a token
+/// (the last token if rounding leaves the row's sum below the draw).
+pub(crate) fn continue_chain(
+    t: ArrayView2<'_, f64>,
+    out: &mut Vec<Token>,
+    len: usize,
+    rng: &mut ChaCha8Rng,
+) {
+    let v = t.nrows();
     while out.len() < len {
         let row = t.row(*out.last().expect("non-empty") as usize);
         let u: f64 = rng.random();
@@ -357,7 +370,6 @@ pub(crate) fn sample_chain(
         }
         out.push(next as Token);
     }
-    out
 }
 
 /// out = a T for V x V row-major matrices. Entry (i, j) accumulates a[i, k] * T[k, j] for

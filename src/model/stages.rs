@@ -17,6 +17,7 @@ use std::sync::Arc;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+use super::markov::continue_chain;
 use super::phrase_gen::{phrase_rng, phrases, PhraseParams};
 use super::{ConfidenceModel, MarkovOracle, Scratch, SequenceInfo};
 use crate::record::Quality;
@@ -192,22 +193,8 @@ impl ConfidenceModel for StagedStart {
     }
 
     fn sample_prompt(&self, len: usize, rng: &mut ChaCha8Rng) -> Vec<Token> {
-        let t = self.inner.transitions();
         let mut out = vec![self.starts[rng.random_range(0..self.starts.len())]];
-        while out.len() < len {
-            let row = t.row(*out.last().expect("non-empty") as usize);
-            let u: f64 = rng.random();
-            let mut acc = 0.0;
-            let mut next = row.len() - 1;
-            for (j, &p) in row.iter().enumerate() {
-                acc += p;
-                if u < acc {
-                    next = j;
-                    break;
-                }
-            }
-            out.push(next as Token);
-        }
+        continue_chain(self.inner.transitions(), &mut out, len, rng);
         out
     }
 }
