@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::engine::{Setup, Workspace};
@@ -138,14 +139,19 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         .count();
     let bar = Progress::new(share as u64, !opts.quiet && std::io::stderr().is_terminal());
     bar.resume_at((share - pending) as u64);
-    sweep::run_items(&setups, &|t| shard.owns(t) && !done[t], &|t, r, b| {
-        journal.append(t, r, b);
-        bar.tick();
-    })
-    .with_context(|| format!("scenario {}", opts.scenario.display()))?;
+    let (swept, trace_csv) = rayon::join(
+        || {
+            sweep::run_items(&setups, &|t| shard.owns(t) && !done[t], &|t, r, b| {
+                journal.append(t, r, b);
+                bar.tick();
+            })
+        },
+        || traces(opts, &resolved, &setups),
+    );
+    swept.with_context(|| format!("scenario {}", opts.scenario.display()))?;
     journal.finish()?;
     bar.finish();
-    let trace_csv = traces(opts, &resolved, &setups)?;
+    let trace_csv = trace_csv?;
 
     if shard.count > 1 {
         let description = finish::ShardFile {
@@ -248,20 +254,24 @@ fn open_journal(
 /// `trace.csv`: the `tfo_map` decodes, traced round by round.
 fn traces(opts: &RunOptions, resolved: &[Resolved], setups: &[Setup]) -> Result<Vec<u8>> {
     let labels: Vec<_> = resolved.iter().map(|r| r.label.clone()).collect();
-    let mut traces = Vec::new();
-    let mut ws = Workspace::default();
-    for config in traced_configs(&labels, resolved[0].config.trace_config) {
-        let seq = resolved[config].config.trace_seq;
-        let (_, trace) = setups[config]
-            .trace(seq, config, &mut ws)
-            .with_context(|| {
+    let configs = traced_configs(&labels, resolved[0].config.trace_config);
+    // One decode each, on the pool: they run beside the sweep's last items instead of
+    // after them. Collected in order, so the first error reported is the same for any
+    // thread count.
+    let traced: Vec<Result<_>> = configs
+        .par_iter()
+        .map_init(Workspace::default, |ws, &config| {
+            let seq = resolved[config].config.trace_seq;
+            let (_, trace) = setups[config].trace(seq, config, ws).with_context(|| {
                 format!(
                     "scenario {}: tracing configuration {config}, sequence {seq}",
                     opts.scenario.display()
                 )
             })?;
-        traces.push(trace);
-    }
+            Ok(trace)
+        })
+        .collect();
+    let traces = traced.into_iter().collect::<Result<Vec<_>>>()?;
     Ok(report::trace_csv(&traces)?)
 }
 
