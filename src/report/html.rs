@@ -2,6 +2,8 @@
 //! every figure as inline SVG. It links nothing outside itself, so it can be shared as a
 //! single file.
 
+use super::text_check;
+
 /// Escapes text for HTML element content and attribute values.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -121,31 +123,26 @@ fn repetitive_notice(summary_csv: &str) -> String {
         return String::new();
     };
     let labels = header.iter().position(|h| h == "sequences").unwrap_or(1);
-    let low: Vec<String> = lines
-        .map(csv_cells)
-        .filter_map(|row| {
-            let d = row.get(d2)?.parse::<f64>().ok()?;
-            if d >= super::text_check::REPETITIVE_BELOW {
-                return None;
-            }
-            let parts: Vec<String> = (1..labels)
-                .filter_map(|c| Some(format!("{}={}", header[c], row.get(c)?)))
-                .collect();
-            let name = match (row.first(), parts.is_empty()) {
-                (Some(n), true) => format!("configuration {n}"),
-                (Some(n), false) => format!("configuration {n} ({})", parts.join(", ")),
-                (None, _) => return None,
-            };
-            Some(format!("{name}: {d:.2}"))
-        })
+    let rows = lines.map(csv_cells).filter_map(|row| {
+        let parts: Vec<String> = (1..labels)
+            .filter_map(|c| Some(format!("{}={}", header[c], row.get(c)?)))
+            .collect();
+        let d = row.get(d2).and_then(|d| d.parse::<f64>().ok());
+        Some((text_check::named(row.first()?, &parts), d))
+    });
+    let low: Vec<String> = text_check::below_bar(rows)
+        .iter()
+        .map(|(name, d)| format!("{name}: {d:.2}"))
         .collect();
     if low.is_empty() {
         return String::new();
     }
     format!(
         "<p><strong>Warning: repetitive text.</strong> Mean <code>distinct2</code> below {} \
-         (natural text scores about 0.7 or more), so TPF there partly measures loops: {}.</p>\n",
-        super::text_check::REPETITIVE_BELOW,
+         ({}), {}: {}.</p>\n",
+        text_check::REPETITIVE_BELOW,
+        text_check::NATURAL,
+        text_check::CONSEQUENCE,
         escape(&low.join("; "))
     )
 }

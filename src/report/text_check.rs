@@ -13,37 +13,55 @@ use crate::record::ConfigRuns;
 /// the project sets for its own worlds (the quickstart must stay above it).
 pub const REPETITIVE_BELOW: f64 = 0.3;
 
+/// Where natural text stands, and what a score below the bar does to TPF, in the words
+/// both the terminal and `report.html` use.
+pub(super) const NATURAL: &str = "natural text scores about 0.7 or more";
+pub(super) const CONSEQUENCE: &str = "so TPF there partly measures loops";
+
+/// A configuration's name in the warning: its number, then what sets it apart.
+pub(super) fn named(index: impl std::fmt::Display, parts: &[String]) -> String {
+    if parts.is_empty() {
+        format!("configuration {index}")
+    } else {
+        format!("configuration {index} ({})", parts.join(", "))
+    }
+}
+
+/// The (name, mean `distinct2`) of every configuration below [`REPETITIVE_BELOW`].
+pub(super) fn below_bar(
+    rows: impl IntoIterator<Item = (String, Option<f64>)>,
+) -> Vec<(String, f64)> {
+    rows.into_iter()
+        .filter_map(|(name, d)| Some((name, d.filter(|&d| d < REPETITIVE_BELOW)?)))
+        .collect()
+}
+
 /// A warning naming every configuration whose mean `distinct2` is below
 /// [`REPETITIVE_BELOW`], or `None` when the text of every configuration passes (or no
 /// configuration has text long enough to measure).
 pub fn repetitive_text(runs: &[ConfigRuns], summaries: &[Summary]) -> Option<String> {
-    let low: Vec<String> = runs
-        .iter()
-        .zip(summaries)
-        .filter_map(|(r, s)| {
-            let d = s.distinct2.filter(|&d| d < REPETITIVE_BELOW)?;
-            let l = &r.label;
-            let parts: Vec<String> = l
-                .case
-                .iter()
-                .map(|c| format!("case {c}"))
-                .chain(l.swept.iter().map(|(k, v)| format!("{k}={v}")))
-                .collect();
-            let name = if parts.is_empty() {
-                format!("configuration {}", l.index)
-            } else {
-                format!("configuration {} ({})", l.index, parts.join(", "))
-            };
-            Some(format!("  {name}: distinct2 {d:.2}"))
-        })
-        .collect();
+    let rows = runs.iter().zip(summaries).map(|(r, s)| {
+        let l = &r.label;
+        let parts: Vec<String> = l
+            .case
+            .iter()
+            .map(|c| format!("case {c}"))
+            .chain(l.swept.iter().map(|(k, v)| format!("{k}={v}")))
+            .collect();
+        (named(l.index, &parts), s.distinct2)
+    });
+    let low = below_bar(rows);
     if low.is_empty() {
         return None;
     }
+    let lines: Vec<String> = low
+        .iter()
+        .map(|(name, d)| format!("  {name}: distinct2 {d:.2}"))
+        .collect();
     Some(format!(
         "warning: the generated text is repetitive (mean distinct2 below {REPETITIVE_BELOW}; \
-         natural text scores about 0.7 or more), so TPF there partly measures loops:\n{}\n",
-        low.join("\n")
+         {NATURAL}), {CONSEQUENCE}:\n{}\n",
+        lines.join("\n")
     ))
 }
 
