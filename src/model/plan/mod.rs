@@ -352,7 +352,7 @@ impl PlanMixture {
         kind: ConfidenceKind,
         entropy: bool,
     ) -> Option<Prediction> {
-        let (p, q_min) = match b.saturated_memo.get(at.key) {
+        let (p, limit) = match b.saturated_memo.get(at.key) {
             Some(hit) => hit,
             None => {
                 let plan = &self.plans[at.z];
@@ -361,12 +361,27 @@ impl PlanMixture {
                     .get_or(at.key, |q| plan.marginal(at.xl, at.dl, at.right, q));
                 let p = Prediction::from_distribution_with(q, kind, entropy);
                 let q_min = q.iter().copied().fold(f64::INFINITY, f64::min);
-                b.saturated_memo.insert(at.key, (p, q_min));
-                (p, q_min)
+                b.qz.copy_from_slice(q);
+                // How far the other plans rise above plan z here: the same neighbours'
+                // marginals, memoised as the mixing path would fetch them.
+                let mut ratio = 0.0f64;
+                for (y, other) in self.plans.iter().enumerate() {
+                    if y != at.z {
+                        let qy = b
+                            .marginals
+                            .get_or(key(y as u32, at.xl, at.dl, at.right), |q| {
+                                other.marginal(at.xl, at.dl, at.right, q)
+                            });
+                        ratio = ratio.max(saturated::ratio(&b.qz, qy));
+                    }
+                }
+                let limit = saturated::limit(q_min, ratio);
+                b.saturated_memo.insert(at.key, (p, limit));
+                (p, limit)
             }
         };
         let rest = b.saturated.map_or(f64::INFINITY, |s| s.1);
-        saturated::negligible(rest, q_min).then_some(p)
+        saturated::negligible(rest, limit).then_some(p)
     }
 }
 

@@ -27,17 +27,55 @@ pub(super) fn saturated(w: &[f64]) -> Option<(usize, f64)> {
     Some((z, rest))
 }
 
-/// The other plans' weights (summing to `rest`) cannot change q^z when every q^z(v) is at
-/// least `q_min`. Each term w_y q^y(v) is at most w_y (to rounding), and adding less than
-/// half an ulp of q^z(v) leaves it unchanged; an ulp of a normal x exceeds x 2^-53, so
-/// rest < q_min 2^-60 is a bound with a wide margin. Zero weights add exactly nothing.
-pub(super) fn negligible(rest: f64, q_min: f64) -> bool {
-    const MARGIN: f64 = 1.0 / (1u64 << 60) as f64;
-    rest == 0.0 || (q_min >= f64::MIN_POSITIVE && rest < q_min * MARGIN)
+/// q^z(v) below this never lets another plan's term be dropped: far above the subnormals,
+/// so the products' absolute rounding cannot matter against an ulp of q^z(v).
+const TINY: f64 = f64::from_bits((1023 - 900) << 52);
+
+/// How far plan y's marginal rises above plan z's at the same neighbours: the largest
+/// q^y(v) / q^z(v), over the v where q^y(v) > 0 (infinite where q^z(v) is below [`TINY`]
+/// there).
+pub(super) fn ratio(qz: &[f64], qy: &[f64]) -> f64 {
+    let mut r = 0.0f64;
+    for (&a, &b) in qz.iter().zip(qy) {
+        if b > 0.0 {
+            r = r.max(if a >= TINY { b / a } else { f64::INFINITY });
+        }
+    }
+    r
 }
 
-/// By (plan, neighbours): the prediction of that plan's section-2 marginal, and the
-/// marginal's smallest value, for one mixture, confidence kind and entropy setting.
+/// The other plans' total weight below which they cannot change q^z at a position, given
+/// q^z's smallest value `q_min` and the largest [`ratio`] of another plan's marginal to
+/// q^z's there. A prediction memoised with this limit stands for the mixture's wherever
+/// [`negligible`] holds.
+///
+/// Why: the mixture adds, in plan order, w_y q^y(v) for every plan of non-zero weight, and
+/// w_z q^z(v) = q^z(v) exactly (w_z = 1). Adding a non-negative amount below half an ulp
+/// of q^z(v) to q^z(v) rounds back to it, and an ulp of a normal x exceeds x 2^-53. Each
+/// other plan's term is at most w_y ratio q^z(v), so their sum is at most rest ratio
+/// q^z(v) (to a few roundings), and rest ratio < 2^-58 keeps every partial sum, before and
+/// after plan z's term, below q^z(v) 2^-57. Where q^z(v) = 0 the ratio is infinite unless
+/// every other plan is 0 there too, and then every term is exactly 0. The older bound,
+/// rest < q_min 2^-60 (each q^y(v) at most 1), is implied but kept where it is the larger.
+pub(super) fn limit(q_min: f64, ratio: f64) -> f64 {
+    const BY_MIN: f64 = 1.0 / (1u64 << 60) as f64;
+    const BY_RATIO: f64 = 1.0 / (1u64 << 58) as f64;
+    let by_min = if q_min >= f64::MIN_POSITIVE {
+        q_min * BY_MIN
+    } else {
+        0.0
+    };
+    by_min.max(BY_RATIO / ratio)
+}
+
+/// The other plans' weights, summing to `rest`, cannot change q^z at a position whose
+/// [`limit`] is `limit`. Zero weights add exactly nothing.
+pub(super) fn negligible(rest: f64, limit: f64) -> bool {
+    rest == 0.0 || rest < limit
+}
+
+/// By (plan, neighbours): the prediction of that plan's section-2 marginal, and its
+/// [`limit`], for one mixture, confidence kind and entropy setting.
 #[derive(Default)]
 pub(super) struct SaturatedMemo {
     owner: u64,
@@ -75,25 +113,74 @@ mod tests {
     fn only_a_weight_of_exactly_one_saturates() {
         assert_eq!(saturated(&[0.0, 1.0, 1e-30]), Some((1, 1e-30)));
         assert_eq!(saturated(&[0.5, 0.5]), None);
+        let by_min = limit(1e-6, f64::INFINITY);
         assert!(negligible(0.0, 0.0));
-        assert!(negligible(1e-40, 1e-6));
-        assert!(!negligible(1e-20, 1e-6));
+        assert!(negligible(1e-40, by_min));
+        assert!(!negligible(1e-20, by_min));
         assert!(
-            !negligible(1e-300, 0.0),
+            !negligible(1e-300, limit(0.0, f64::INFINITY)),
             "a zero q^z(v) takes nothing but exact zeros"
         );
+        assert_eq!(ratio(&[0.5, 0.5, 0.0], &[0.25, 0.75, 0.0]), 1.5);
+        assert_eq!(ratio(&[1.0, 0.0], &[0.5, 0.5]), f64::INFINITY);
+        assert!(limit(1e-6, 1.5) > by_min, "a close plan allows more weight");
     }
 
+    /// The bounds' claim, checked on the mixing arithmetic itself: random marginals, the
+    /// saturated plan anywhere in plan order, the others' weights just under the limit.
     #[test]
     fn a_negligible_rest_leaves_every_value_unchanged() {
-        // The bound's claim, checked on the mixing arithmetic itself.
-        let q = [0.75, 1e-6, 0.249999];
-        let q_min = 1e-6;
-        let tiny = q_min / (1u64 << 62) as f64;
-        assert!(negligible(2.0 * tiny, q_min));
-        for &x in &q {
-            let mixed = ((0.0 + tiny * 1.0) + 1.0 * x) + tiny * 1.0;
-            assert_eq!(mixed.to_bits(), x.to_bits());
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut taken = 0;
+        for _ in 0..2000 {
+            let (m, v) = (rng.random_range(2..=4), rng.random_range(2..=8));
+            let q: Vec<Vec<f64>> = (0..m)
+                .map(|_| {
+                    let raw: Vec<f64> = (0..v)
+                        .map(|_| match rng.random_range(0..4) {
+                            0 => 0.0,
+                            1 => rng.random::<f64>() * 1e-12,
+                            _ => rng.random::<f64>(),
+                        })
+                        .collect();
+                    let s: f64 = raw.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+                    raw.iter().map(|x| x / s).collect()
+                })
+                .collect();
+            let z = rng.random_range(0..m);
+            let q_min = q[z].iter().copied().fold(f64::INFINITY, f64::min);
+            let r = (0..m)
+                .filter(|&y| y != z)
+                .map(|y| ratio(&q[z], &q[y]))
+                .fold(0.0, f64::max);
+            let lim = limit(q_min, r);
+            if !(lim > 0.0 && lim.is_finite()) {
+                continue;
+            }
+            // Weights that sum (as `saturated` sums them) to just under the limit.
+            let mut w: Vec<f64> = (0..m).map(|_| rng.random::<f64>() + 0.01).collect();
+            w[z] = 0.0;
+            let s: f64 = w.iter().sum();
+            let scale = lim * (1.0 - 1e-9) / s;
+            w.iter_mut().for_each(|x| *x *= scale);
+            w[z] = 1.0;
+            let (zz, rest) = saturated(&w).expect("w_z = 1");
+            assert_eq!(zz, z);
+            if !negligible(rest, lim) {
+                continue;
+            }
+            taken += 1;
+            for u in 0..v {
+                let mut a = 0.0;
+                for y in 0..m {
+                    if w[y] != 0.0 {
+                        a += w[y] * q[y][u];
+                    }
+                }
+                assert_eq!(a.to_bits(), q[z][u].to_bits(), "z {z}, v {u}: {q:?} {w:?}");
+            }
         }
+        assert!(taken > 500, "only {taken} cases were negligible");
     }
 }
