@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -132,22 +133,44 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         std::fs::remove_file(&shard_file)
             .with_context(|| format!("cannot remove {}", shard_file.display()))?;
     }
-    let (journal, done) = open_journal(&dir, &meta, shard, opts)?;
+    let (resumed, done) = resume_journal(&dir, &meta, shard, opts)?;
     let share = shard.share(meta.tasks());
     let pending = (0..meta.tasks())
         .filter(|&t| shard.owns(t) && !done[t])
         .count();
     let bar = Progress::new(share as u64, !opts.quiet && std::io::stderr().is_terminal());
     bar.resume_at((share - pending) as u64);
-    let (swept, trace_csv) = rayon::join(
-        || {
-            sweep::run_items(&setups, &|t| shard.owns(t) && !done[t], &|t, r, b| {
-                journal.append(t, r, b);
-                bar.tick();
-            })
-        },
-        || traces(opts, &resolved, &setups),
-    );
+    // A new journal's header is synced to the disk, which can take tens of milliseconds:
+    // that happens on a thread of its own while the first decodes run, and a decode that
+    // ends before it waits for it, so the journal's lines are as they were.
+    let journal: OnceLock<Result<Appender>> = OnceLock::new();
+    if let Some(appender) = resumed {
+        let _ = journal.set(Ok(appender));
+    }
+    let identity = meta.identity(shard);
+    let (swept, trace_csv) = std::thread::scope(|scope| {
+        if journal.get().is_none() {
+            scope.spawn(|| {
+                let path = dir.join(journal::FILE);
+                let created = std::panic::catch_unwind(|| Appender::create(&path, &identity))
+                    .unwrap_or_else(|_| bail!("cannot create the journal {}", path.display()));
+                let _ = journal.set(created);
+            });
+        }
+        rayon::join(
+            || {
+                sweep::run_items(&setups, &|t| shard.owns(t) && !done[t], &|t, r, b| {
+                    // A journal that could not be created is reported after the sweep.
+                    if let Ok(journal) = journal.wait() {
+                        journal.append(t, r, b);
+                    }
+                    bar.tick();
+                })
+            },
+            || traces(opts, &resolved, &setups),
+        )
+    });
+    let journal = journal.into_inner().expect("set before the scope ends")?;
     swept.with_context(|| format!("scenario {}", opts.scenario.display()))?;
     journal.finish()?;
     bar.finish();
@@ -206,14 +229,15 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     Ok(RunOutput { dir, runs })
 }
 
-/// The journal of this run, and which work items it holds already: with `--resume`, the
-/// folder's journal after checking that it is of this very run; else a new one.
-fn open_journal(
+/// Which work items the folder's journal holds already, and the journal to continue: with
+/// `--resume`, the folder's journal after checking that it is of this very run; None when
+/// a new journal is to be started.
+fn resume_journal(
     dir: &Path,
     meta: &RunMeta,
     shard: Shard,
     opts: &RunOptions,
-) -> Result<(Appender, Vec<bool>)> {
+) -> Result<(Option<Appender>, Vec<bool>)> {
     let path = dir.join(journal::FILE);
     let identity = meta.identity(shard);
     let mut done = vec![false; meta.tasks()];
@@ -240,7 +264,7 @@ fn open_journal(
             };
             eprintln!("resuming: {n} work items done{torn}");
         }
-        return Ok((Appender::resume(&path, contents.valid_len)?, done));
+        return Ok((Some(Appender::resume(&path, contents.valid_len)?), done));
     }
     if opts.resume && !opts.quiet {
         eprintln!(
@@ -248,7 +272,7 @@ fn open_journal(
             dir.display()
         );
     }
-    Ok((Appender::create(&path, &identity)?, done))
+    Ok((None, done))
 }
 
 /// `trace.csv`: the `tfo_map` decodes, traced round by round.

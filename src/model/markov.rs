@@ -4,13 +4,12 @@
 //! chain has a joint. A marginal needs two matrix powers; they are computed once per model
 //! on first use and shared by every decode, so one marginal costs O(V).
 
-use std::sync::OnceLock;
-
 use ndarray::{Array2, ArrayView2};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::memo::{key, owner_id, PredictionMemo, MAX_TOKEN};
+use super::powers::Powers;
 use super::run_memo::{for_each_group, RunMemo};
 use super::{predict_from_distributions, ConfidenceModel, Scratch};
 use crate::record::Quality;
@@ -22,8 +21,8 @@ pub struct MarkovOracle {
     t: Array2<f64>,
     /// Each token's greedy successor, argmax_v T[x, v] (smallest v on ties), for quality.
     greedy: Vec<Token>,
-    /// `powers[n]` holds T^n once some decode needed it; `powers[0]` is unused.
-    powers: Vec<OnceLock<Array2<f64>>>,
+    /// T^n for n up to the largest distance, each built when some decode first needs it.
+    powers: Powers,
     eos: Option<Token>,
     attention: Attention,
     /// This oracle's identity for the prediction memo.
@@ -66,17 +65,14 @@ impl MarkovOracle {
             .into_iter()
             .map(|row| argmax(row.iter().copied()))
             .collect();
-        let powers = (0..=max_distance.max(1)).map(|_| OnceLock::new()).collect();
-        let oracle = MarkovOracle {
+        MarkovOracle {
+            powers: Powers::new(t.clone(), max_distance),
             t,
             greedy,
-            powers,
             eos,
             attention,
             id: owner_id(),
-        };
-        let _ = oracle.powers[1].set(oracle.t.clone());
-        oracle
+        }
     }
 
     /// The transition matrix.
@@ -84,36 +80,10 @@ impl MarkovOracle {
         self.t.view()
     }
 
-    /// T^n, computed as T^(n-1) * T with left-to-right inner sums (SPEC 2).
+    /// T^n, computed as T^(n-1) * T with left-to-right inner sums (SPEC 2), by every
+    /// thread that needs it at the same time (`powers.rs`).
     pub fn power(&self, n: usize) -> &Array2<f64> {
-        if let Some(p) = self.powers[n].get() {
-            return p;
-        }
-        let mut known = n;
-        while self.powers[known].get().is_none() {
-            known -= 1;
-        }
-        for m in known + 1..=n {
-            let prev = self.powers[m - 1].get().expect("filled in order");
-            self.powers[m].get_or_init(|| self.times_t(prev));
-        }
-        self.powers[n].get().expect("just filled")
-    }
-
-    fn times_t(&self, a: &Array2<f64>) -> Array2<f64> {
-        let v = self.t.nrows();
-        let mut out = Array2::zeros((v, v));
-        let t = self.t.as_slice().expect("standard layout");
-        let a = a.as_slice().expect("standard layout");
-        let o = out.as_slice_mut().expect("standard layout");
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: called only when the processor reports AVX2.
-            unsafe { product_avx2(a, t, v, o) };
-            return out;
-        }
-        product(a, t, v, o);
-        out
+        self.powers.get(n)
     }
 
     /// q_i for a masked position at distance `dl` right of token `xl`, and optionally at
@@ -370,30 +340,6 @@ pub(crate) fn continue_chain(
         }
         out.push(next as Token);
     }
-}
-
-/// out = a T for V x V row-major matrices. Entry (i, j) accumulates a[i, k] * T[k, j] for
-/// k = 0, 1, ..., V-1 in turn, the left-to-right inner sum of SPEC 2; the loop over j runs
-/// across a row so that it vectorises, and each entry still sees its terms in the same
-/// order, so the AVX2 build (no FMA: separate multiplies and adds) gives the same bits.
-#[inline(always)]
-fn product(a: &[f64], t: &[f64], v: usize, out: &mut [f64]) {
-    for (row, acc) in a.chunks_exact(v).zip(out.chunks_exact_mut(v)) {
-        for (&aik, tk) in row.iter().zip(t.chunks_exact(v)) {
-            for (o, &tkj) in acc.iter_mut().zip(tk) {
-                *o += aik * tkj;
-            }
-        }
-    }
-}
-
-/// [`product`] compiled for AVX2: four lanes a step instead of two. The power chain is the
-/// one serial part of a sweep (the first decodes of every thread wait for it), so its speed
-/// bounds the two-thread speed-up.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn product_avx2(a: &[f64], t: &[f64], v: usize, out: &mut [f64]) {
-    product(a, t, v, out);
 }
 
 #[cfg(test)]

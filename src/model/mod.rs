@@ -12,6 +12,7 @@ pub(crate) mod memo;
 pub mod miscalibrated;
 pub mod phrase_gen;
 pub mod plan;
+pub(crate) mod powers;
 pub(crate) mod run_memo;
 pub mod stages;
 
