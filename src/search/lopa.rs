@@ -219,7 +219,12 @@ pub fn decode(
         }
         // 6. Spawn: rank the masked positions of the base's window by the winner's conf.
         // Branch j takes ranks j..j+extra_tokens, so the ranking needs k + extra_tokens - 1.
-        decoder.window(winner, &mut ws.window);
+        if k == 0 {
+            // Nothing is spawned, so the ranking is never read.
+            ws.window.clear();
+        } else {
+            decoder.window(winner, &mut ws.window);
+        }
         let take = k.min(ws.window.len());
         let ranked = if take == 0 {
             0
@@ -459,14 +464,38 @@ fn window_score(window: &[usize], preds: &[Prediction], topp: f64, confs: &mut V
 mod tests;
 
 /// Moves the `k` most confident positions to the front, in rank order (conf descending,
-/// lower position first on ties).
+/// lower position first on ties); the rest are left in no particular order. The order is
+/// strict, so the front is the one `select_nth_unstable` and a sort would give; k is a
+/// few branches and the window a few blocks, so one pass that keeps a sorted front
+/// compares most positions once with the front's last.
 fn top_k_by_confidence(positions: &mut [usize], k: usize, preds: &[Prediction]) {
+    let k = k.min(positions.len());
     if k == 0 {
         return;
     }
-    let order = |a: &usize, b: &usize| preds[*b].conf.total_cmp(&preds[*a].conf).then(a.cmp(b));
-    if k < positions.len() {
-        positions.select_nth_unstable_by(k - 1, order);
+    let before = |a: usize, b: usize| preds[b].conf.total_cmp(&preds[a].conf).then(a.cmp(&b)).is_lt();
+    // Sorted insertion of the first k, then each later position that beats the front's
+    // last takes its place (the evicted one goes to the later position's slot).
+    for i in 1..k {
+        insert_sorted(&mut positions[..=i], &before);
     }
-    positions[..k].sort_unstable_by(order);
+    for i in k..positions.len() {
+        let p = positions[i];
+        if before(p, positions[k - 1]) {
+            positions[i] = positions[k - 1];
+            positions[k - 1] = p;
+            insert_sorted(&mut positions[..k], &before);
+        }
+    }
+}
+
+/// Moves the last element of `front` left to its place; the rest is sorted.
+fn insert_sorted(front: &mut [usize], before: &impl Fn(usize, usize) -> bool) {
+    let mut j = front.len() - 1;
+    let p = front[j];
+    while j > 0 && before(p, front[j - 1]) {
+        front[j] = front[j - 1];
+        j -= 1;
+    }
+    front[j] = p;
 }
