@@ -43,6 +43,9 @@ pub struct Workspace {
     /// base's predictions.
     base_confs: Vec<f64>,
     base_sums: Vec<f64>,
+    /// Under `every_mask`: the previous winner's window after its fill, the next base's
+    /// masked positions up to the previous winner's length.
+    base_window: Vec<usize>,
     /// The model's buffers and per-sequence state; the engine reads it for `quality`.
     pub scratch: Scratch,
 }
@@ -219,11 +222,21 @@ pub fn decode(
         }
         // 6. Spawn: rank the masked positions of the base's window by the winner's conf.
         // Branch j takes ranks j..j+extra_tokens, so the ranking needs k + extra_tokens - 1.
+        // Under `every_mask` the window before ranking is also the next base's positions
+        // but for any block the base appends, so the base need not scan for them.
+        let keep_window = decoder.every_mask_is_predicted();
         if k == 0 {
             // Nothing is spawned, so the ranking is never read.
             ws.window.clear();
+            if keep_window {
+                decoder.window(winner, &mut ws.base_window);
+            }
         } else {
             decoder.window(winner, &mut ws.window);
+            if keep_window {
+                ws.base_window.clear();
+                ws.base_window.extend_from_slice(&ws.window);
+            }
         }
         let take = k.min(ws.window.len());
         let ranked = if take == 0 {
@@ -311,6 +324,17 @@ fn predict_branch(
             let mut want = Vec::new();
             decoder.prediction_positions(branch, &mut want);
             debug_assert_eq!(positions, want, "branch {b}'s positions");
+        }
+    } else if let (true, Some(len)) = (every_mask && b == base, ws.base_ref) {
+        // The previous winner's window, plus the masked positions of any block appended.
+        positions.clear();
+        positions.extend_from_slice(&ws.base_window);
+        positions.extend((len..branch.tokens.len()).filter(|&p| branch.tokens[p] == MASK));
+        #[cfg(debug_assertions)]
+        {
+            let mut want = Vec::new();
+            decoder.prediction_positions(branch, &mut want);
+            debug_assert_eq!(positions, want, "the base's positions");
         }
     } else {
         decoder.prediction_positions(branch, &mut positions);
