@@ -269,7 +269,8 @@ pub fn decode(
             }
             ws.next_extra[j] = Some(j);
         }
-        ws.next[take].clone_from(winner);
+        // The base is the winner itself; its old slot is overwritten before it is read.
+        std::mem::swap(&mut ws.next[take], winner);
         ws.next_extra[take] = None;
         // The ranking's confidences, for the next round's alpha (c_b).
         ws.confs.clear();
