@@ -498,7 +498,13 @@ fn top_k_by_confidence(positions: &mut [usize], k: usize, preds: &[Prediction]) 
     if k == 0 {
         return;
     }
-    let before = |a: usize, b: usize| preds[b].conf.total_cmp(&preds[a].conf).then(a.cmp(&b)).is_lt();
+    let before = |a: usize, b: usize| {
+        preds[b]
+            .conf
+            .total_cmp(&preds[a].conf)
+            .then(a.cmp(&b))
+            .is_lt()
+    };
     // Sorted insertion of the first k, then each later position that beats the front's
     // last takes its place (the evicted one goes to the later position's slot).
     for i in 1..k {
