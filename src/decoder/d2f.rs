@@ -86,9 +86,12 @@ impl AnchorDecoder for D2f {
                 out.truncate(before + kept);
                 continue;
             }
-            for i in b.block_range(k) {
-                if b.tokens[i] == MASK && preds[i].prob > self.fill_threshold {
-                    out.push(i);
+            let range = b.block_range(k);
+            let start = range.start;
+            let cells = b.tokens[range.clone()].iter().zip(&preds[range]);
+            for (j, (&t, p)) in cells.enumerate() {
+                if t == MASK && p.prob > self.fill_threshold {
+                    out.push(start + j);
                 }
             }
             if out.len() == before && block.fully_activated {

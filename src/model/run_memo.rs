@@ -148,13 +148,19 @@ fn fill(
 }
 
 /// The first position at or after `from` (and before `end`) that is not masked, or `end`.
-/// Masked runs are long under d2f, so it tests eight tokens at a time, a test the compiler
-/// turns into vector compares.
+/// Masked runs are long under d2f, so it tests eight tokens at a time, with a test that
+/// has no early exit so that the compiler turns it into vector compares.
 #[inline]
 pub(crate) fn next_revealed(tokens: &[crate::state::Token], from: usize, end: usize) -> usize {
+    const CHUNK: usize = 8;
     let mut i = from;
-    while i + 8 <= end && tokens[i..i + 8].iter().all(|&t| t == MASK) {
-        i += 8;
+    while i + CHUNK <= end
+        && tokens[i..i + CHUNK]
+            .iter()
+            .fold(0, |acc, &t| acc | (t ^ MASK))
+            == 0
+    {
+        i += CHUNK;
     }
     while i < end && tokens[i] == MASK {
         i += 1;

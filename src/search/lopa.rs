@@ -43,6 +43,9 @@ pub struct Workspace {
     /// base's predictions.
     base_confs: Vec<f64>,
     base_sums: Vec<f64>,
+    /// Under `every_mask`: the previous winner's window after its fill, the next base's
+    /// masked positions up to the previous winner's length.
+    base_window: Vec<usize>,
     /// The model's buffers and per-sequence state; the engine reads it for `quality`.
     pub scratch: Scratch,
 }
@@ -219,7 +222,22 @@ pub fn decode(
         }
         // 6. Spawn: rank the masked positions of the base's window by the winner's conf.
         // Branch j takes ranks j..j+extra_tokens, so the ranking needs k + extra_tokens - 1.
-        decoder.window(winner, &mut ws.window);
+        // Under `every_mask` the window before ranking is also the next base's positions
+        // but for any block the base appends, so the base need not scan for them.
+        let keep_window = decoder.every_mask_is_predicted();
+        if k == 0 {
+            // Nothing is spawned, so the ranking is never read.
+            ws.window.clear();
+            if keep_window {
+                decoder.window(winner, &mut ws.base_window);
+            }
+        } else {
+            decoder.window(winner, &mut ws.window);
+            if keep_window {
+                ws.base_window.clear();
+                ws.base_window.extend_from_slice(&ws.window);
+            }
+        }
         let take = k.min(ws.window.len());
         let ranked = if take == 0 {
             0
@@ -251,7 +269,8 @@ pub fn decode(
             }
             ws.next_extra[j] = Some(j);
         }
-        ws.next[take].clone_from(winner);
+        // The base is the winner itself; its old slot is overwritten before it is read.
+        std::mem::swap(&mut ws.next[take], winner);
         ws.next_extra[take] = None;
         // The ranking's confidences, for the next round's alpha (c_b).
         ws.confs.clear();
@@ -306,6 +325,17 @@ fn predict_branch(
             let mut want = Vec::new();
             decoder.prediction_positions(branch, &mut want);
             debug_assert_eq!(positions, want, "branch {b}'s positions");
+        }
+    } else if let (true, Some(len)) = (every_mask && b == base, ws.base_ref) {
+        // The previous winner's window, plus the masked positions of any block appended.
+        positions.clear();
+        positions.extend_from_slice(&ws.base_window);
+        positions.extend((len..branch.tokens.len()).filter(|&p| branch.tokens[p] == MASK));
+        #[cfg(debug_assertions)]
+        {
+            let mut want = Vec::new();
+            decoder.prediction_positions(branch, &mut want);
+            debug_assert_eq!(positions, want, "the base's positions");
         }
     } else {
         decoder.prediction_positions(branch, &mut positions);
@@ -459,14 +489,44 @@ fn window_score(window: &[usize], preds: &[Prediction], topp: f64, confs: &mut V
 mod tests;
 
 /// Moves the `k` most confident positions to the front, in rank order (conf descending,
-/// lower position first on ties).
+/// lower position first on ties); the rest are left in no particular order. The order is
+/// strict, so the front is the one `select_nth_unstable` and a sort would give; k is a
+/// few branches and the window a few blocks, so one pass that keeps a sorted front
+/// compares most positions once with the front's last.
 fn top_k_by_confidence(positions: &mut [usize], k: usize, preds: &[Prediction]) {
+    let k = k.min(positions.len());
     if k == 0 {
         return;
     }
-    let order = |a: &usize, b: &usize| preds[*b].conf.total_cmp(&preds[*a].conf).then(a.cmp(b));
-    if k < positions.len() {
-        positions.select_nth_unstable_by(k - 1, order);
+    let before = |a: usize, b: usize| {
+        preds[b]
+            .conf
+            .total_cmp(&preds[a].conf)
+            .then(a.cmp(&b))
+            .is_lt()
+    };
+    // Sorted insertion of the first k, then each later position that beats the front's
+    // last takes its place (the evicted one goes to the later position's slot).
+    for i in 1..k {
+        insert_sorted(&mut positions[..=i], &before);
     }
-    positions[..k].sort_unstable_by(order);
+    for i in k..positions.len() {
+        let p = positions[i];
+        if before(p, positions[k - 1]) {
+            positions[i] = positions[k - 1];
+            positions[k - 1] = p;
+            insert_sorted(&mut positions[..k], &before);
+        }
+    }
+}
+
+/// Moves the last element of `front` left to its place; the rest is sorted.
+fn insert_sorted(front: &mut [usize], before: &impl Fn(usize, usize) -> bool) {
+    let mut j = front.len() - 1;
+    let p = front[j];
+    while j > 0 && before(p, front[j - 1]) {
+        front[j] = front[j - 1];
+        j -= 1;
+    }
+    front[j] = p;
 }

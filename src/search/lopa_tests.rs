@@ -255,3 +255,41 @@ fn extra_tokens_write_a_run_of_the_ranking() {
     let r = run(&model, &dec, 2, &two).unwrap();
     assert!(r.branch.tokens.iter().all(|&t| t != crate::state::MASK));
 }
+
+/// The one-pass ranking equals a full sort by (conf descending, position ascending) on its
+/// front, with ties, signed zeros and k past the window.
+#[test]
+fn ranking_front_is_the_sorted_order() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for trial in 0..400 {
+        let n = rng.random_range(0..40);
+        let levels = [0.0, -0.0, 0.25, 0.5, 0.9, 1.0];
+        let preds: Vec<Prediction> = (0..n)
+            .map(|_| Prediction {
+                token: 1,
+                prob: 0.5,
+                conf: if trial % 2 == 0 {
+                    levels[rng.random_range(0..levels.len())]
+                } else {
+                    rng.random::<f64>()
+                },
+                entropy: 0.0,
+            })
+            .collect();
+        let mut positions: Vec<usize> = (0..n).collect();
+        // Shuffled, as a window in position order is not what the ranking relies on.
+        for i in (1..n).rev() {
+            positions.swap(i, rng.random_range(0..=i));
+        }
+        let k = rng.random_range(0..n + 3);
+        let mut want = positions.clone();
+        want.sort_by(|a, b| preds[*b].conf.total_cmp(&preds[*a].conf).then(a.cmp(b)));
+        let mut got = positions.clone();
+        top_k_by_confidence(&mut got, k, &preds);
+        let m = k.min(n);
+        assert_eq!(got[..m], want[..m], "n {n}, k {k}");
+        got.sort_unstable();
+        assert_eq!(got, (0..n).collect::<Vec<_>>(), "a permutation");
+    }
+}
