@@ -11,6 +11,7 @@
 # Every fit pools the eight worlds the files ask for (worlds = 8).
 # SEQUENCES (default 256) is the sequence count of the fit; the files keep 256. The shipped
 # worlds were fitted with SEQUENCES=128.
+# WORLDS (default worlds/ beside this script) is the folder of world files it rewrites.
 # Usage: bash scenarios/paper-predict/calibrate.sh [BENCHMARK ...]   (needs a release build)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,6 +19,7 @@ root="$(cd "$here/../.." && pwd)"
 bin="${LOPA_SIM:-$root/target/release/lopa-sim}"
 [ -x "$bin" ] || (cd "$root" && cargo build --release)
 seqs="${SEQUENCES:-256}"
+dir="${WORLDS:-$here/worlds}"
 low="lowered:decoder.add_threshold=0.1,decoder.activate_threshold=0.7,decoder.fill_threshold=0.7"
 two=(--param model.phrase_length --range 2,12 --param model.peakedness --range 0,4)
 # MBPP's two baselines are out of reach of those two knobs together (the ratio lowered /
@@ -28,7 +30,7 @@ missed=0
 
 # fit BENCHMARK CALIBRATE-ARGS...: calibrates worlds/BENCHMARK.toml and puts the result back.
 fit() {
-  local name=$1 world="$here/worlds/$1.toml" tmp="$here/worlds/.$1.calibrated.toml"
+  local name=$1 world="$dir/$1.toml" tmp="$dir/.$1.calibrated.toml"
   shift
   echo "== $name" >&2
   local log
@@ -48,7 +50,7 @@ for b in "${benches[@]}"; do
     gsm8k) fit gsm8k "${two[@]}" --target tpf_steps=3.1 --target lowered:tpf_steps=4.01 --variant "$low" ;;
     mbpp) fit mbpp "${three[@]}" --target tpf_steps=2.3 --target lowered:tpf_steps=3.13 --variant "$low" ;;
     math | humaneval)
-      peak=$(sed -n 's/^peakedness = \([0-9.]*\).*/\1/p' "$here/worlds/gsm8k.toml")
+      peak=$(sed -n 's/^peakedness = \([0-9.]*\).*/\1/p' "$dir/gsm8k.toml")
       base=$([ "$b" = math ] && echo 2.6 || echo 2.5)
       fit "$b" --set "model.peakedness=$peak" "${one[@]}" --target "tpf_steps=$base" ;;
     *) echo "unknown benchmark $b (gsm8k, mbpp, math, humaneval)" >&2; exit 2 ;;
