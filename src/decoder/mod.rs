@@ -78,12 +78,11 @@ pub struct RoundContext {
 /// Pushes the masked positions of `range` onto `out`.
 pub(crate) fn push_masked(branch: &Branch, range: std::ops::Range<usize>, out: &mut Vec<usize>) {
     let start = range.start;
-    let masked = branch.tokens[range].iter().enumerate();
-    out.extend(
-        masked
-            .filter(|&(_, &t)| t == crate::state::MASK)
-            .map(|(j, _)| start + j),
-    );
+    for (j, &t) in branch.tokens[range].iter().enumerate() {
+        if t == crate::state::MASK {
+            out.push(start + j);
+        }
+    }
 }
 
 /// The masked position of `positions` with the highest conf, the lower position on ties.
