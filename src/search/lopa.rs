@@ -2,6 +2,7 @@
 //! branch, the winner by mean window confidence, the anchor fill with the winner's own
 //! predictions, and the spawn of the next lookahead branches from the same predictions.
 
+use super::rank::{top_k_by_confidence, window_score};
 use super::reuse::{Reference, Reuse};
 use super::{Knobs, Outcome, RoundEvent, RoundObserver, Search, SpawnCompletion, Stalled};
 use crate::decoder::{AnchorDecoder, RoundContext};
@@ -463,70 +464,6 @@ fn score_lookahead(
     }
 }
 
-/// Step 3's score of a window (SPEC 4.2, 4.3): the mean conf in position order, or with
-/// `topp` < 1 and n >= 2 the mean of the m = max(1, floor(n * topp)) lowest confs, added in
-/// ascending order; 1.0 for an empty window.
-fn window_score(window: &[usize], preds: &[Prediction], topp: f64, confs: &mut Vec<f64>) -> f64 {
-    let n = window.len();
-    if n == 0 {
-        return 1.0;
-    }
-    if topp >= 1.0 || n < 2 {
-        return window.iter().map(|&i| preds[i].conf).sum::<f64>() / n as f64;
-    }
-    let m = ((n as f64 * topp).floor() as usize).max(1);
-    confs.clear();
-    confs.extend(window.iter().map(|&i| preds[i].conf));
-    if m < n {
-        confs.select_nth_unstable_by(m - 1, f64::total_cmp);
-    }
-    confs[..m].sort_unstable_by(f64::total_cmp);
-    confs[..m].iter().sum::<f64>() / m as f64
-}
-
 #[cfg(test)]
 #[path = "lopa_tests.rs"]
 mod tests;
-
-/// Moves the `k` most confident positions to the front, in rank order (conf descending,
-/// lower position first on ties); the rest are left in no particular order. The order is
-/// strict, so the front is the one `select_nth_unstable` and a sort would give; k is a
-/// few branches and the window a few blocks, so one pass that keeps a sorted front
-/// compares most positions once with the front's last.
-fn top_k_by_confidence(positions: &mut [usize], k: usize, preds: &[Prediction]) {
-    let k = k.min(positions.len());
-    if k == 0 {
-        return;
-    }
-    let before = |a: usize, b: usize| {
-        preds[b]
-            .conf
-            .total_cmp(&preds[a].conf)
-            .then(a.cmp(&b))
-            .is_lt()
-    };
-    // Sorted insertion of the first k, then each later position that beats the front's
-    // last takes its place (the evicted one goes to the later position's slot).
-    for i in 1..k {
-        insert_sorted(&mut positions[..=i], &before);
-    }
-    for i in k..positions.len() {
-        let p = positions[i];
-        if before(p, positions[k - 1]) {
-            positions[i] = positions[k - 1];
-            positions[k - 1] = p;
-            insert_sorted(&mut positions[..k], &before);
-        }
-    }
-}
-
-/// Moves the last element of `front` left to its place; the rest is sorted.
-fn insert_sorted(front: &mut [usize], before: &impl Fn(usize, usize) -> bool) {
-    let mut j = front.len() - 1;
-    let p = front[j];
-    while j > 0 && before(p, front[j - 1]) {
-        front[j] = front[j - 1];
-        j -= 1;
-    }
-    front[j] = p;
-}

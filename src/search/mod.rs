@@ -3,6 +3,7 @@
 
 mod lopa;
 mod oracle;
+mod rank;
 mod reuse;
 
 pub use lopa::{decode, Workspace};
