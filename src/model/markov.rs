@@ -13,7 +13,7 @@ use super::powers::Powers;
 use super::run_memo::{for_each_group, RunMemo};
 use super::{predict_from_distributions, ConfidenceModel, Scratch};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token};
 
 /// The Markov oracle over a row-stochastic transition matrix T.
 #[derive(Debug)]
@@ -116,45 +116,19 @@ impl MarkovOracle {
 
     /// Calls `each(i, x_l, d_l, right)` for every position of `positions` (masked,
     /// ascending): its nearest revealed left neighbour, and its nearest revealed right
-    /// neighbour when `i` sees it (SPEC 2). Both are found by scans that only move forward,
-    /// so the cost follows the span of `positions`, never L.
+    /// neighbour when `i` sees it (SPEC 2), from the groups of [`for_each_group`].
     fn neighbours(
         &self,
         branch: &Branch,
         positions: &[usize],
         mut each: impl FnMut(usize, Token, usize, Option<(Token, usize)>),
     ) {
-        let Some(&first) = positions.first() else {
-            return;
-        };
         let tokens = &branch.tokens;
-        let len = tokens.len();
-        let mut left = first - 1;
-        while tokens[left] == MASK {
-            left -= 1;
-        }
-        let mut scan = left;
-        // The nearest revealed position after the current one (`len` if none); a position
-        // at or before it means it must be found again.
-        let mut right = first;
-        for &i in positions {
-            // Advance the nearest-left pointer over revealed positions before i.
-            while scan < i {
-                if tokens[scan] != MASK {
-                    left = scan;
-                }
-                scan += 1;
+        for_each_group(branch, positions, self.attention, |start, end, l, r| {
+            for i in start..end {
+                each(i, tokens[l], i - l, r.map(|r| (tokens[r], r - i)));
             }
-            if right <= i {
-                right = i + 1;
-                while right < len && tokens[right] == MASK {
-                    right += 1;
-                }
-            }
-            let end = branch.visible_end(i, self.attention);
-            let visible = (right < end).then(|| (tokens[right], right - i));
-            each(i, tokens[left], i - left, visible);
-        }
+        });
     }
 }
 
