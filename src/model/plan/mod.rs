@@ -17,6 +17,7 @@ use crate::record::Quality;
 use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
 
 mod generator;
+mod marginal;
 mod saturated;
 
 pub use generator::{generate, PlanParams};
@@ -39,6 +40,8 @@ pub struct PlanMixture {
     attention: Attention,
     /// This mixture's identity, for the posterior snapshots in a reused scratch.
     id: u64,
+    /// Per plan: transposed powers, for the marginals' right factor.
+    transposed: Vec<marginal::Transposed>,
 }
 
 /// Reusable buffers, kept in [`Scratch::slot`] so steady-state calls do not allocate.
@@ -138,11 +141,16 @@ impl PlanMixture {
         attention: Attention,
         max_distance: usize,
     ) -> Self {
+        let m = plans.len();
+        let v = plans.first().map_or(0, |t| t.nrows());
         let plans = plans
             .into_iter()
             .map(|t| MarkovOracle::new(t, eos, attention, max_distance))
             .collect();
         PlanMixture {
+            transposed: (0..m)
+                .map(|_| marginal::Transposed::new(m, v, max_distance))
+                .collect(),
             plans,
             prior,
             eos,
@@ -255,15 +263,15 @@ impl PlanMixture {
             // q = the sum, in plan order, of w_z times plan z's section-2 marginal. A plan
             // of weight 0 adds exactly nothing; skipping it spares its powers.
             b.q.fill(0.0);
-            for (z, (plan, &wz)) in self.plans.iter().zip(&b.w).enumerate() {
+            for (z, &wz) in b.w.iter().enumerate() {
                 if wz != 0.0 {
                     let (xl, dl) = (tokens[left], i - left);
                     let qz: &[f64] = if memo {
                         b.marginals.get_or(key(z as u32, xl, dl, right), |q| {
-                            plan.marginal(xl, dl, right, q)
+                            self.plan_marginal(z, xl, dl, right, q)
                         })
                     } else {
-                        plan.marginal(xl, dl, right, &mut b.qz);
+                        self.plan_marginal(z, xl, dl, right, &mut b.qz);
                         &b.qz
                     };
                     for (a, &p) in b.q.iter_mut().zip(qz) {
@@ -341,47 +349,6 @@ impl PlanMixture {
             *w /= sum;
         }
         b.saturated = saturated::saturated(&b.w);
-    }
-
-    /// The prediction at a position whose posterior is saturated on plan z, with memo key
-    /// `key` under z, if the other plans are negligible there.
-    fn saturated_prediction(
-        &self,
-        b: &mut Buffers,
-        at: &Saturated,
-        kind: ConfidenceKind,
-        entropy: bool,
-    ) -> Option<Prediction> {
-        let (p, limit) = match b.saturated_memo.get(at.key) {
-            Some(hit) => hit,
-            None => {
-                let plan = &self.plans[at.z];
-                let q = b
-                    .marginals
-                    .get_or(at.key, |q| plan.marginal(at.xl, at.dl, at.right, q));
-                let p = Prediction::from_distribution_with(q, kind, entropy);
-                let q_min = q.iter().copied().fold(f64::INFINITY, f64::min);
-                b.qz.copy_from_slice(q);
-                // How far the other plans rise above plan z here: the same neighbours'
-                // marginals, memoised as the mixing path would fetch them.
-                let mut ratio = 0.0f64;
-                for (y, other) in self.plans.iter().enumerate() {
-                    if y != at.z {
-                        let qy = b
-                            .marginals
-                            .get_or(key(y as u32, at.xl, at.dl, at.right), |q| {
-                                other.marginal(at.xl, at.dl, at.right, q)
-                            });
-                        ratio = ratio.max(saturated::ratio(&b.qz, qy));
-                    }
-                }
-                let limit = saturated::limit(q_min, ratio);
-                b.saturated_memo.insert(at.key, (p, limit));
-                (p, limit)
-            }
-        };
-        let rest = b.saturated.map_or(f64::INFINITY, |s| s.1);
-        saturated::negligible(rest, limit).then_some(p)
     }
 }
 

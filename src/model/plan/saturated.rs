@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use foldhash::fast::FixedState;
 
-use crate::model::memo::Key;
+use super::{Buffers, PlanMixture, Saturated};
+use crate::model::memo::{key, Key};
 use crate::state::{ConfidenceKind, Prediction};
 
 /// Entries kept before the memo starts over (a few MiB per thread).
@@ -58,14 +59,23 @@ pub(super) fn ratio(qz: &[f64], qy: &[f64]) -> f64 {
 /// every other plan is 0 there too, and then every term is exactly 0. The older bound,
 /// rest < q_min 2^-60 (each q^y(v) at most 1), is implied but kept where it is the larger.
 pub(super) fn limit(q_min: f64, ratio: f64) -> f64 {
+    by_min(q_min).max(by_ratio(ratio))
+}
+
+/// The part of [`limit`] that needs q^z alone.
+fn by_min(q_min: f64) -> f64 {
     const BY_MIN: f64 = 1.0 / (1u64 << 60) as f64;
-    const BY_RATIO: f64 = 1.0 / (1u64 << 58) as f64;
-    let by_min = if q_min >= f64::MIN_POSITIVE {
+    if q_min >= f64::MIN_POSITIVE {
         q_min * BY_MIN
     } else {
         0.0
-    };
-    by_min.max(BY_RATIO / ratio)
+    }
+}
+
+/// The part of [`limit`] that needs the other plans' marginals.
+fn by_ratio(ratio: f64) -> f64 {
+    const BY_RATIO: f64 = 1.0 / (1u64 << 58) as f64;
+    BY_RATIO / ratio
 }
 
 /// The other plans' weights, summing to `rest`, cannot change q^z at a position whose
@@ -74,6 +84,11 @@ pub(super) fn negligible(rest: f64, limit: f64) -> bool {
     rest == 0.0 || rest < limit
 }
 
+/// A memoised saturated prediction: the prediction, a weight below which the other plans
+/// are negligible, and whether that weight is the full [`limit`] (or only [`by_min`], the
+/// other plans' marginals not read yet).
+type Entry = (Prediction, f64, bool);
+
 /// By (plan, neighbours): the prediction of that plan's section-2 marginal, and its
 /// [`limit`], for one mixture, confidence kind and entropy setting.
 #[derive(Default)]
@@ -81,7 +96,7 @@ pub(super) struct SaturatedMemo {
     owner: u64,
     kind: Option<ConfidenceKind>,
     entropy: bool,
-    map: HashMap<Key, (Prediction, f64), FixedState>,
+    map: HashMap<Key, Entry, FixedState>,
 }
 
 impl SaturatedMemo {
@@ -93,15 +108,74 @@ impl SaturatedMemo {
         }
     }
 
-    pub(super) fn get(&self, key: Key) -> Option<(Prediction, f64)> {
+    pub(super) fn get(&self, key: Key) -> Option<Entry> {
         self.map.get(&key).copied()
     }
 
-    pub(super) fn insert(&mut self, key: Key, value: (Prediction, f64)) {
+    pub(super) fn insert(&mut self, key: Key, value: Entry) {
         if self.map.len() >= CAPACITY {
             self.map.clear();
         }
         self.map.insert(key, value);
+    }
+}
+
+impl PlanMixture {
+    /// The prediction at a position whose posterior is saturated on plan z, with memo key
+    /// `at.key` under z, if the other plans are negligible there.
+    ///
+    /// The bound is built in two steps, since [`negligible`] with [`limit`] holds exactly
+    /// when it holds with [`by_min`] or with [`by_ratio`]: the first needs q^z only, and
+    /// the other plans' marginals (for the ratio) are read only when the others' weight
+    /// fails it. Early in a decode, when many keys are new, that spares most of them.
+    pub(super) fn saturated_prediction(
+        &self,
+        b: &mut Buffers,
+        at: &Saturated,
+        kind: ConfidenceKind,
+        entropy: bool,
+    ) -> Option<Prediction> {
+        let rest = b.saturated.map_or(f64::INFINITY, |s| s.1);
+        let (p, bound, full) = match b.saturated_memo.get(at.key) {
+            Some(hit) => hit,
+            None => {
+                let q = b.marginals.get_or(at.key, |q| {
+                    self.plan_marginal(at.z, at.xl, at.dl, at.right, q)
+                });
+                let p = Prediction::from_distribution_with(q, kind, entropy);
+                let q_min = q.iter().copied().fold(f64::INFINITY, f64::min);
+                let entry = (p, by_min(q_min), false);
+                b.saturated_memo.insert(at.key, entry);
+                entry
+            }
+        };
+        if negligible(rest, bound) {
+            return Some(p);
+        }
+        if full {
+            return None;
+        }
+        // How far the other plans rise above plan z here: the same neighbours' marginals,
+        // memoised as the mixing path would fetch them.
+        let q = b.marginals.get_or(at.key, |q| {
+            self.plan_marginal(at.z, at.xl, at.dl, at.right, q)
+        });
+        b.qz.copy_from_slice(q);
+        let mut r = 0.0f64;
+        for y in 0..self.plans.len() {
+            if y != at.z {
+                let qy = b
+                    .marginals
+                    .get_or(key(y as u32, at.xl, at.dl, at.right), |q| {
+                        self.plan_marginal(y, at.xl, at.dl, at.right, q)
+                    });
+                r = r.max(ratio(&b.qz, qy));
+            }
+        }
+        let q_min = b.qz.iter().copied().fold(f64::INFINITY, f64::min);
+        let limit = limit(q_min, r);
+        b.saturated_memo.insert(at.key, (p, limit, true));
+        negligible(rest, limit).then_some(p)
     }
 }
 
