@@ -59,7 +59,38 @@ impl Transposed {
     }
 }
 
+/// Whether row `eos` of `t` is exactly the unit vector at `eos`.
+pub(super) fn absorbs(t: &ndarray::Array2<f64>, eos: Token) -> bool {
+    let e = eos as usize;
+    e < t.nrows()
+        && t.row(e)
+            .iter()
+            .enumerate()
+            .all(|(v, &p)| p == if v == e { 1.0 } else { 0.0 })
+}
+
 impl PlanMixture {
+    /// The neighbours a position's marginals are computed and memoised under. Right of an
+    /// EOS whose row is exactly absorbing in every plan, every plan's marginal is exactly
+    /// the unit vector at EOS: row EOS of every T^d is (each entry of T^d adds zeros and
+    /// one product 1 x T[EOS, v], in order), so every product but q(EOS) is an exact 0,
+    /// and the right factor T^(d_r)[EOS, x_r] is 1 or 0 (then the left-only form is used).
+    /// So all such positions share the key (EOS, 1, none), whose marginal is the same bits.
+    /// Under B = 128 most of a decode is EOS (the sequences end early), and this turns
+    /// their many distinct keys into one.
+    pub(super) fn neighbours(
+        &self,
+        xl: Token,
+        dl: usize,
+        right: Option<(Token, usize)>,
+    ) -> (Token, usize, Option<(Token, usize)>) {
+        if Some(xl) == self.absorbing {
+            (xl, 1, None)
+        } else {
+            (xl, dl, right)
+        }
+    }
+
     /// Plan z's section-2 marginal: exactly [`MarkovOracle::marginal`].
     pub(super) fn plan_marginal(
         &self,
@@ -132,6 +163,41 @@ mod tests {
     use crate::state::Attention;
     use ndarray::Array2;
     use rand::{RngExt, SeedableRng};
+
+    /// The plain definition right of an absorbing EOS is the canonical key's marginal, bit
+    /// for bit, at every distance and right neighbour.
+    #[test]
+    fn right_of_an_absorbing_eos_every_key_gives_the_same_marginal() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let v = 6;
+        let eos = 2;
+        let mut t = Array2::<f64>::zeros((v, v));
+        for (r, mut row) in t.rows_mut().into_iter().enumerate() {
+            if r == eos {
+                row[eos] = 1.0;
+                continue;
+            }
+            row.iter_mut().for_each(|x| *x = rng.random::<f64>());
+            let s = row.sum();
+            row.mapv_inplace(|x| x / s);
+        }
+        assert!(absorbs(&t, eos as Token));
+        let mut leaky = t.clone();
+        leaky[[eos, 0]] = 1e-300;
+        assert!(!absorbs(&leaky, eos as Token));
+        let plan = MarkovOracle::new(t, Some(eos as Token), Attention::Full, 40);
+        let (mut a, mut b) = (vec![0.0; v], vec![0.0; v]);
+        plan.marginal(eos as Token, 1, None, &mut b);
+        let bits = |q: &[f64]| q.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for dl in 1..=20 {
+            for right in (0..v).flat_map(|x| (1..=20).map(move |d| Some((x as Token, d)))) {
+                for right in [right, None] {
+                    plan.marginal(eos as Token, dl, right, &mut a);
+                    assert_eq!(bits(&a), bits(&b), "dl {dl}, {right:?}");
+                }
+            }
+        }
+    }
 
     /// Bit for bit the oracle's marginal, one-sided and two-sided, including a right
     /// neighbour the left one cannot reach (the left-only fallback), with the column read

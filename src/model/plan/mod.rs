@@ -42,6 +42,9 @@ pub struct PlanMixture {
     id: u64,
     /// Per plan: transposed powers, for the marginals' right factor.
     transposed: Vec<marginal::Transposed>,
+    /// EOS, when its row is exactly (0, .., 1, .., 0) in every plan (see
+    /// [`PlanMixture::neighbours`]).
+    absorbing: Option<Token>,
 }
 
 /// Reusable buffers, kept in [`Scratch::slot`] so steady-state calls do not allocate.
@@ -143,11 +146,13 @@ impl PlanMixture {
     ) -> Self {
         let m = plans.len();
         let v = plans.first().map_or(0, |t| t.nrows());
+        let absorbing = eos.filter(|&e| plans.iter().all(|t| marginal::absorbs(t, e)));
         let plans = plans
             .into_iter()
             .map(|t| MarkovOracle::new(t, eos, attention, max_distance))
             .collect();
         PlanMixture {
+            absorbing,
             transposed: (0..m)
                 .map(|_| marginal::Transposed::new(m, v, max_distance))
                 .collect(),
@@ -245,8 +250,8 @@ impl PlanMixture {
                 next += 1;
             }
             let right = (next <= last_revealed && next < end).then(|| (tokens[next], next - i));
+            let (xl, dl, right) = self.neighbours(tokens[left], i - left, right);
             if let (Some((z, _)), true) = (b.saturated, memo) {
-                let (xl, dl) = (tokens[left], i - left);
                 let key = key(z as u32, xl, dl, right);
                 let at = Saturated {
                     z,
@@ -265,7 +270,6 @@ impl PlanMixture {
             b.q.fill(0.0);
             for (z, &wz) in b.w.iter().enumerate() {
                 if wz != 0.0 {
-                    let (xl, dl) = (tokens[left], i - left);
                     let qz: &[f64] = if memo {
                         b.marginals.get_or(key(z as u32, xl, dl, right), |q| {
                             self.plan_marginal(z, xl, dl, right, q)
