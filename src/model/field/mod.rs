@@ -136,8 +136,7 @@ impl ConfidenceField {
     /// revealed, which gives the sums at the edges in closed form.
     fn kernel_sums(&self, b: &Branch, lo: usize, top: usize, state: &mut FieldState) {
         let revealed = |j: usize| f64::from(u8::from(b.tokens[j] != MASK));
-        state.left.clear();
-        state.right.clear();
+        // Every entry is written below, so only a longer range than before needs filling.
         state.left.resize(top - lo, 0.0);
         state.right.resize(top - lo, 0.0);
         let mut s = self.geometric(lo);
