@@ -12,11 +12,14 @@
 //! A round costs O(window): every position before the first masked one is revealed, so the
 //! kernel sums start from a closed-form geometric series there.
 
-use rand::{Rng, RngExt, SeedableRng};
+mod noise;
+
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use self::noise::Stream;
 use super::{ConfidenceModel, Scratch, SequenceInfo};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
@@ -55,10 +58,10 @@ struct FieldState {
     noise: Vec<(f64, u64)>,
     /// Per-position innovation stream: position i is stream i of this key.
     key: u64,
-    /// The key's generator before any output, and per position its stream's generator
-    /// as the last draw left it, so the next round's words are often already buffered.
+    /// The key's generator before any output, and per position its innovation stream
+    /// from the first time the position is asked for.
     base: Option<ChaCha8Rng>,
-    streams: Vec<Option<ChaCha8Rng>>,
+    streams: Vec<Option<Stream>>,
     left: Vec<f64>,
     right: Vec<f64>,
 }
@@ -111,19 +114,17 @@ impl ConfidenceField {
             let base = state
                 .base
                 .get_or_insert_with(|| ChaCha8Rng::seed_from_u64(key));
-            let rng = state.streams[i].get_or_insert_with(|| {
+            let stream = state.streams[i].get_or_insert_with(|| {
                 let mut rng = base.clone();
                 rng.set_stream(i as u64);
-                rng
+                Stream::new(rng)
             });
             let fresh = (1.0 - p.persistence * p.persistence).sqrt() * p.noise_sd;
             for r in last..round {
                 // Each round's innovation has its own word position: a normal draw takes a
                 // variable number of words, so catching up several rounds from one position
                 // would make the noise depend on how often the position was asked for.
-                seek(rng, u128::from(r) * 16);
-                let eps: f64 = StandardNormal.sample(rng);
-                n = p.persistence * n + fresh * eps;
+                n = p.persistence * n + fresh * stream.innovation(r);
             }
             state.noise[i] = (n, round);
         }
@@ -135,8 +136,7 @@ impl ConfidenceField {
     /// revealed, which gives the sums at the edges in closed form.
     fn kernel_sums(&self, b: &Branch, lo: usize, top: usize, state: &mut FieldState) {
         let revealed = |j: usize| f64::from(u8::from(b.tokens[j] != MASK));
-        state.left.clear();
-        state.right.clear();
+        // Every entry is written below, so only a longer range than before needs filling.
         state.left.resize(top - lo, 0.0);
         state.right.resize(top - lo, 0.0);
         let mut s = self.geometric(lo);
@@ -169,7 +169,15 @@ impl ConfidenceField {
         Some((lo, hi))
     }
 
-    fn prediction(&self, p: f64, reference: Token, kind: ConfidenceKind) -> Prediction {
+    /// The prediction of a position with probability `p` on its reference token; its
+    /// entropy only when `entropy` or the kind needs it (0.0 otherwise, as for every model).
+    fn prediction(
+        &self,
+        p: f64,
+        reference: Token,
+        kind: ConfidenceKind,
+        entropy: bool,
+    ) -> Prediction {
         let v = self.params.vocab_size as f64;
         let rest = (1.0 - p) / (v - 1.0);
         let other = if reference == 0 { 1 } else { 0 };
@@ -180,8 +188,12 @@ impl ConfidenceField {
             (other, rest)
         };
         let term = |x: f64| if x > 0.0 { x * x.ln() } else { 0.0 };
-        // Two logarithms: cheap enough to give every prediction its entropy.
-        let neg_entropy = term(p) + (v - 1.0) * term(rest);
+        // Two logarithms, which cost as much as the rest of the prediction.
+        let neg_entropy = if entropy || kind == ConfidenceKind::NegEntropy {
+            term(p) + (v - 1.0) * term(rest)
+        } else {
+            0.0
+        };
         let conf = match kind {
             ConfidenceKind::Prob => top,
             ConfidenceKind::NegEntropy => neg_entropy,
@@ -201,19 +213,6 @@ impl ConfidenceField {
             conf,
             entropy: -neg_entropy,
         }
-    }
-}
-
-/// Moves `rng` to word `pos` of its stream, as `set_word_pos(pos)` does. The stream's
-/// words do not depend on how they are buffered, so a short way forward reads past the
-/// words in between, which spares regenerating the buffer (it holds four rounds' words).
-fn seek(rng: &mut ChaCha8Rng, pos: u128) {
-    let at = rng.get_word_pos();
-    if at <= pos && pos - at < 16 {
-        let mut skipped = [0u8; 64];
-        rng.fill_bytes(&mut skipped[..4 * (pos - at) as usize]);
-    } else {
-        rng.set_word_pos(pos);
     }
 }
 
@@ -266,6 +265,7 @@ impl ConfidenceModel for ConfidenceField {
         };
         let (lo, top) = Self::masked_span(branch).unwrap_or((first, last + 1));
         let (lo, top) = (lo.min(first), top.max(last + 1));
+        let entropy = scratch.want_entropy;
         let state = scratch.slot::<FieldState>();
         self.kernel_sums(branch, lo, top, state);
         let p = &self.params;
@@ -275,7 +275,7 @@ impl ConfidenceModel for ConfidenceField {
                 + p.right_strength * state.right[i - lo]
                 + self.noise(state, i, round);
             let prob = 1.0 / (1.0 + (-logit).exp());
-            out[i] = self.prediction(prob, state.reference[i], kind);
+            out[i] = self.prediction(prob, state.reference[i], kind, entropy);
         }
     }
 
@@ -380,11 +380,20 @@ mod tests {
                 ConfidenceKind::NegEntropy,
                 ConfidenceKind::Margin,
             ] {
-                let want = Prediction::from_distribution(&q, kind);
-                let got = f.prediction(p, 3, kind);
+                let want = Prediction::from_distribution_with(&q, kind, true);
+                let got = f.prediction(p, 3, kind, true);
                 assert_eq!(got.token, want.token, "{p} {kind:?}");
                 assert!((got.prob - want.prob).abs() < 1e-12);
                 assert!((got.conf - want.conf).abs() < 1e-12, "{p} {kind:?}");
+                assert!((got.entropy - want.entropy).abs() < 1e-12, "{p} {kind:?}");
+                // Not asked for: the same prediction, entropy 0.0 unless the kind is it.
+                let bare = f.prediction(p, 3, kind, false);
+                let entropy = if kind == ConfidenceKind::NegEntropy {
+                    got.entropy
+                } else {
+                    0.0
+                };
+                assert_eq!(bare, Prediction { entropy, ..got }, "{p} {kind:?}");
             }
         }
     }
