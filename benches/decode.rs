@@ -8,7 +8,8 @@
 //! - `round_vs_V/<family>/<V>`: V = 16..1024, k = 4, L = 512 (the chain families stop at
 //!   V = 256, where the matrix-power cache of V x V x L doubles is 256 MiB).
 //! - `round_vs_window/<family>/<B>`: d2f block size B = 8..128, k = 4, L = 512, V = 32. The
-//!   window (every masked position of every generated block) grows with B.
+//!   window (every masked position of every generated block) grows with B. These worlds
+//!   have no EOS hazard, so every B decodes all L tokens.
 //! - `sweep/paper-gsm8k`: the whole k sweep of scenarios/paper-gsm8k.toml, 16 sequences
 //!   per configuration, on every thread.
 //!
@@ -35,12 +36,12 @@ fn root() -> PathBuf {
 
 /// One configuration of benches/families.toml.
 fn family(kind: &str, k: usize, l: usize, v: usize) -> Setup {
-    family_with(kind, k, l, v, 32)
+    family_eos(kind, k, l, v, 32, true)
 }
 
-/// Like [`family`], with d2f block size `block`.
-fn family_with(kind: &str, k: usize, l: usize, v: usize, block: usize) -> Setup {
-    let sets = [
+/// Like [`family`], with d2f block size `block`, and no EOS hazard when `!eos`.
+fn family_eos(kind: &str, k: usize, l: usize, v: usize, block: usize, eos: bool) -> Setup {
+    let mut sets = vec![
         format!("model.kind=\"{kind}\""),
         format!("decoder.block_size={block}"),
         format!("search.branches={k}"),
@@ -48,6 +49,9 @@ fn family_with(kind: &str, k: usize, l: usize, v: usize, block: usize) -> Setup 
         format!("model.vocab_size={v}"),
         "model.cache_budget_mb=4096".to_string(),
     ];
+    if !eos {
+        sets.push("model.eos_hazard=0.0".to_string());
+    }
     let (s, resolved) = prepare(&root().join("benches/families.toml"), &sets).expect("loads");
     s.setups(&resolved).expect("setup builds").remove(0)
 }
@@ -139,7 +143,11 @@ fn round_vs_window(c: &mut Criterion) {
     let mut g = c.benchmark_group("round_vs_window");
     for kind in FAMILIES {
         for block in [8usize, 16, 32, 64, 128] {
-            let setup = family_with(kind, 4, 512, 32, block);
+            // Without the EOS hazard: with it, the chain worlds at B = 128 commit EOS
+            // within the first block and most of the window's positions are EOS padding
+            // (plan: 131 content tokens of 2,688), so the series would compare two regimes
+            // of the world instead of two window sizes.
+            let setup = family_eos(kind, 4, 512, 32, block, false);
             point(&mut g, "round_vs_window", format!("{kind}/{block}"), &setup);
         }
     }
