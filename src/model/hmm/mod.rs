@@ -181,7 +181,6 @@ impl HmmOracle {
         const B: usize = kernel::BATCH;
         let (k, v) = (self.states(), self.e.ncols());
         let e_t = self.e_t.as_slice().expect("standard layout");
-        let (mut sum, mut top) = ([0.0; B], [0.0; B]);
         buf.qs.resize(B * v, 0.0);
         buf.wt.resize(k * B, 0.0);
         let mut start = 0;
@@ -194,12 +193,12 @@ impl HmmOracle {
                     buf.wt[h * B + r] = buf.pending_rows[(start + r) * k + h];
                 }
             }
-            kernel::marginals(&buf.wt, e_t, &mut buf.qs, &mut sum, &mut top, self.avx2);
+            let tally = kernel::marginals(&buf.wt, e_t, &mut buf.qs, self.avx2);
             for r in 0..n {
-                let p = kernel::prediction(&buf.qs, r, sum[r], top[r], kind, entropy)
+                let p = kernel::prediction(&buf.qs, r, &tally, kind, entropy)
                     .unwrap_or_else(|| {
                         for (x, q) in buf.q.iter_mut().enumerate() {
-                            *q = buf.qs[x * B + r] / sum[r];
+                            *q = buf.qs[x * B + r] / tally.sum[r];
                         }
                         Prediction::from_distribution_with(&buf.q, kind, entropy)
                     });

@@ -192,8 +192,8 @@ fn incremental_predictions_equal_the_plain_path() {
     assert!(reused > 0);
 }
 
-/// The batched kernel's normaliser and maxima are the plain loops', bit for bit, with and
-/// without AVX2.
+/// The batched kernel's normaliser, maxima and argmax are the plain loops', bit for bit,
+/// with and without AVX2.
 #[test]
 fn batched_marginals_equal_the_plain_loops() {
     const B: usize = kernel::BATCH;
@@ -203,8 +203,8 @@ fn batched_marginals_equal_the_plain_loops() {
         let e_t: Vec<f64> = (0..v * k).map(|j| e[(j % k) * v + j / k]).collect();
         let w: Vec<f64> = (0..k * B).map(|_| rng.random::<f64>() * 1e-3).collect();
         for avx2 in [false, kernel::has_avx2()] {
-            let (mut qs, mut sum, mut top) = (vec![0.0; B * v], [0.0; B], [0.0; B]);
-            kernel::marginals(&w, &e_t, &mut qs, &mut sum, &mut top, avx2);
+            let mut qs = vec![0.0; B * v];
+            let tally = kernel::marginals(&w, &e_t, &mut qs, avx2);
             for r in 0..B {
                 let row: Vec<f64> = (0..k).map(|h| w[h * B + r]).collect();
                 let mut q = vec![0.0; v];
@@ -217,8 +217,13 @@ fn batched_marginals_equal_the_plain_loops() {
                 }
                 let s: f64 = plain.iter().sum();
                 let t = plain.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                assert_eq!(sum[r].to_bits(), s.to_bits());
-                assert_eq!(top[r].to_bits(), t.to_bits());
+                let arg = plain.iter().position(|&q| q == t).unwrap();
+                let other = (0..v).filter(|&x| x != arg).map(|x| plain[x]);
+                let second = other.fold(f64::NEG_INFINITY, f64::max);
+                assert_eq!(tally.sum[r].to_bits(), s.to_bits());
+                assert_eq!(tally.top[r].to_bits(), t.to_bits());
+                assert_eq!(tally.arg[r], arg as f64);
+                assert_eq!(tally.second[r].to_bits(), second.to_bits());
                 for x in 0..v {
                     assert_eq!(qs[x * B + r].to_bits(), plain[x].to_bits());
                     assert_eq!(q[x].to_bits(), plain[x].to_bits());
@@ -226,6 +231,46 @@ fn batched_marginals_equal_the_plain_loops() {
             }
         }
     }
+}
+
+/// The kernel's prediction, where it gives one, is the full path's bit for bit, ties and
+/// near-ties included (coarse emissions make many q values equal).
+#[test]
+fn kernel_prediction_equals_the_full_path() {
+    const B: usize = kernel::BATCH;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut decided = 0;
+    for trial in 0..200 {
+        let (k, v) = (rng.random_range(1..=4), rng.random_range(1..=12));
+        let coarse = trial % 2 == 0;
+        let mut cell = || {
+            let u = rng.random::<f64>();
+            if coarse {
+                (u * 3.0).floor() / 4.0
+            } else {
+                u
+            }
+        };
+        let e: Vec<f64> = (0..k * v).map(|_| cell()).collect();
+        let e_t: Vec<f64> = (0..v * k).map(|j| e[(j % k) * v + j / k]).collect();
+        let w: Vec<f64> = (0..k * B).map(|_| cell()).collect();
+        let mut qs = vec![0.0; B * v];
+        let tally = kernel::marginals(&w, &e_t, &mut qs, kernel::has_avx2());
+        for r in 0..B {
+            let q: Vec<f64> = (0..v).map(|x| qs[x * B + r] / tally.sum[r]).collect();
+            for kind in [ConfidenceKind::Prob, ConfidenceKind::Margin] {
+                let Some(got) = kernel::prediction(&qs, r, &tally, kind, false) else {
+                    continue;
+                };
+                decided += 1;
+                let want = Prediction::from_distribution_with(&q, kind, false);
+                assert_eq!(got.token, want.token, "trial {trial} lane {r} {kind:?}");
+                assert_eq!(got.prob.to_bits(), want.prob.to_bits());
+                assert_eq!(got.conf.to_bits(), want.conf.to_bits());
+            }
+        }
+    }
+    assert!(decided > 1000);
 }
 
 #[test]
