@@ -109,13 +109,56 @@ impl Tally {
             self.top[r] = if gt { a } else { t };
         }
     }
+
+    /// [`Tally::add`] in AVX2 registers: the same comparisons and selections, lane by lane
+    /// (`max_pd(a, b)` is `if a > b { a } else { b }`, as in the plain code).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn add_avx2(&mut self, x: f64, acc: &[f64; BATCH]) {
+        use std::arch::x86_64::*;
+        let xv = _mm256_set1_pd(x);
+        for half in 0..BATCH / 4 {
+            let lanes = half * 4..half * 4 + 4;
+            let load = |v: &[f64; BATCH]| {
+                // SAFETY: `lanes` is 4 in-bounds f64; unaligned loads are allowed.
+                unsafe { _mm256_loadu_pd(v[lanes.clone()].as_ptr()) }
+            };
+            let (a, t, s) = (load(acc), load(&self.top), load(&self.sum));
+            let (second, arg) = (load(&self.second), load(&self.arg));
+            let gt = _mm256_cmp_pd::<_CMP_GT_OQ>(a, t);
+            let other = _mm256_blendv_pd(a, t, gt);
+            let out = [
+                (&mut self.sum, _mm256_add_pd(s, a)),
+                (&mut self.second, _mm256_max_pd(other, second)),
+                (&mut self.arg, _mm256_blendv_pd(arg, xv, gt)),
+                (&mut self.top, _mm256_blendv_pd(t, a, gt)),
+            ];
+            for (dst, v) in out {
+                // SAFETY: as for the loads.
+                unsafe { _mm256_storeu_pd(dst[lanes.clone()].as_mut_ptr(), v) };
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn take(&mut self, x: usize, acc: &[f64; BATCH], avx2: bool) {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: `avx2` is true only inside `batch_avx2`.
+            unsafe { self.add_avx2(x as f64, acc) };
+            return;
+        }
+        let _ = avx2;
+        self.add(x as f64, acc);
+    }
 }
 
 /// The unnormalised marginals of [`BATCH`] positions at once. `wt` holds their weights
 /// rows as columns (K x BATCH, `wt[h * BATCH + r]`), `e_t` is E transposed (V x K). Writes
 /// `qs[x * BATCH + r]` = q_r(x) and returns each position's [`Tally`].
 #[inline(always)]
-fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
+fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64], avx2: bool) -> Tally {
     let k = wt.len() / BATCH;
     let (wt, _) = wt.as_chunks::<BATCH>();
     let mut tally = Tally::new();
@@ -144,7 +187,7 @@ fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
         }
         for (j, (acc, q)) in acc.iter().zip(qx.chunks_exact_mut(BATCH)).enumerate() {
             q.copy_from_slice(acc);
-            tally.add((n * X + j) as f64, acc);
+            tally.take(n * X + j, acc, avx2);
         }
     }
     for (j, (ex, q)) in e_rest
@@ -159,7 +202,7 @@ fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
             }
         }
         q.copy_from_slice(&acc);
-        tally.add((whole + j) as f64, &acc);
+        tally.take(whole + j, &acc, avx2);
     }
     tally
 }
@@ -167,7 +210,7 @@ fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn batch_avx2(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
-    batch(wt, e_t, qs)
+    batch(wt, e_t, qs, true)
 }
 
 /// [`batch`], with AVX2 when `avx2` (from [`has_avx2`]).
@@ -177,8 +220,7 @@ pub(super) fn marginals(wt: &[f64], e_t: &[f64], qs: &mut [f64], avx2: bool) -> 
         // SAFETY: `avx2` is true only when the processor reported AVX2 (`has_avx2`).
         return unsafe { batch_avx2(wt, e_t, qs) };
     }
-    let _ = avx2;
-    batch(wt, e_t, qs)
+    batch(wt, e_t, qs, false)
 }
 
 /// The prediction of position `r` of a [`batch`] (its q_r(x) at `qs[x * BATCH + r]` and its

@@ -27,6 +27,8 @@ use memo::PositionMemo;
 #[derive(Debug)]
 pub struct HmmOracle {
     a: Array2<f64>,
+    /// A transposed, for the backward pass's products with A's rows.
+    a_t: Array2<f64>,
     e: Array2<f64>,
     /// E transposed: row x is every state's likelihood of emitting x, read once a position.
     e_t: Array2<f64>,
@@ -36,7 +38,7 @@ pub struct HmmOracle {
     /// This oracle's identity, so a reused scratch never mistakes another model's forward
     /// messages for its own.
     id: u64,
-    /// The processor runs AVX2, for the K x V marginal.
+    /// The processor runs AVX2, for the K x V marginal and the passes.
     avx2: bool,
 }
 
@@ -91,6 +93,7 @@ impl HmmOracle {
         attention: Attention,
     ) -> Self {
         HmmOracle {
+            a_t: transitions.t().as_standard_layout().into_owned(),
             a: transitions.as_standard_layout().into_owned(),
             e_t: emissions.t().as_standard_layout().into_owned(),
             e: emissions.as_standard_layout().into_owned(),
@@ -195,8 +198,8 @@ impl HmmOracle {
             }
             let tally = kernel::marginals(&buf.wt, e_t, &mut buf.qs, self.avx2);
             for r in 0..n {
-                let p = kernel::prediction(&buf.qs, r, &tally, kind, entropy)
-                    .unwrap_or_else(|| {
+                let p =
+                    kernel::prediction(&buf.qs, r, &tally, kind, entropy).unwrap_or_else(|| {
                         for (x, q) in buf.q.iter_mut().enumerate() {
                             *q = buf.qs[x * B + r] / tally.sum[r];
                         }
