@@ -154,8 +154,10 @@ impl HmmOracle {
                 .map_or(positions.len(), |n| j + n);
             self.backward(tokens, positions[j], end, buf, reuse);
             for &i in &positions[j..group] {
-                for h in 0..k {
-                    buf.next[h] = buf.alpha[i * k + h] * buf.beta[i * k + h];
+                let rows = i * k..(i + 1) * k;
+                let (a, b) = (&buf.alpha[rows.clone()], &buf.beta[rows]);
+                for ((n, &a), &b) in buf.next.iter_mut().zip(a).zip(b) {
+                    *n = a * b;
                 }
                 at(self, buf, i);
             }

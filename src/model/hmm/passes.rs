@@ -166,12 +166,31 @@ fn propagate(src: &[f64], m: &[f64], out: &mut [f64], avx2: bool) {
 
 #[inline(always)]
 fn propagate_plain(src: &[f64], m: &[f64], out: &mut [f64]) {
+    // The usual state counts get fixed-length rows, held in registers.
+    match out.len() {
+        4 => return propagate_fixed::<4>(src, m, out),
+        8 => return propagate_fixed::<8>(src, m, out),
+        16 => return propagate_fixed::<16>(src, m, out),
+        _ => {}
+    }
     out.fill(0.0);
     for (&s, row) in src.iter().zip(m.chunks_exact(out.len())) {
         for (o, &x) in out.iter_mut().zip(row) {
             *o += s * x;
         }
     }
+}
+
+/// [`propagate_plain`] for K = N.
+#[inline(always)]
+fn propagate_fixed<const N: usize>(src: &[f64], m: &[f64], out: &mut [f64]) {
+    let mut acc = [0.0f64; N];
+    for (&s, row) in src.iter().zip(m.as_chunks::<N>().0) {
+        for (o, &x) in acc.iter_mut().zip(row) {
+            *o += s * x;
+        }
+    }
+    out.copy_from_slice(&acc);
 }
 
 #[cfg(target_arch = "x86_64")]
