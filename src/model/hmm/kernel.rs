@@ -92,6 +92,8 @@ impl Tally {
     }
 
     /// Takes in q(x) of every lane.
+    // One lane index across five arrays reads plainer than a five-way zip.
+    #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     fn add(&mut self, x: f64, acc: &[f64; BATCH]) {
         for r in 0..BATCH {
