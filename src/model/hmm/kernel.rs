@@ -276,3 +276,7 @@ pub(super) fn prediction(
         entropy: 0.0,
     })
 }
+
+#[cfg(test)]
+#[path = "kernel_tests.rs"]
+mod tests;
