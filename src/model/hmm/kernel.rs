@@ -70,106 +70,179 @@ pub(super) fn marginal(w: &[f64], e: &[f64], q: &mut [f64], avx2: bool) {
     weighted_rows(w, e, q);
 }
 
+/// What [`batch`] keeps per position while q streams past: the normaliser (q(0), q(1),
+/// ... added in turn), the largest value, the first x holding it (as f64, so the lanes
+/// stay vector-wide) and the largest value at any other x.
+#[derive(Clone, Copy)]
+pub(super) struct Tally {
+    pub sum: [f64; BATCH],
+    pub top: [f64; BATCH],
+    pub arg: [f64; BATCH],
+    pub second: [f64; BATCH],
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally {
+            sum: [0.0; BATCH],
+            top: [f64::NEG_INFINITY; BATCH],
+            arg: [0.0; BATCH],
+            second: [f64::NEG_INFINITY; BATCH],
+        }
+    }
+
+    /// Takes in q(x) of every lane.
+    // One lane index across five arrays reads plainer than a five-way zip.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    fn add(&mut self, x: f64, acc: &[f64; BATCH]) {
+        for r in 0..BATCH {
+            let (a, t) = (acc[r], self.top[r]);
+            self.sum[r] += a;
+            let gt = a > t;
+            // The old top joins the others when a overtakes it; otherwise a does.
+            let other = if gt { t } else { a };
+            self.second[r] = if other > self.second[r] {
+                other
+            } else {
+                self.second[r]
+            };
+            self.arg[r] = if gt { x } else { self.arg[r] };
+            self.top[r] = if gt { a } else { t };
+        }
+    }
+
+    /// [`Tally::add`] in AVX2 registers: the same comparisons and selections, lane by lane
+    /// (`max_pd(a, b)` is `if a > b { a } else { b }`, as in the plain code).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn add_avx2(&mut self, x: f64, acc: &[f64; BATCH]) {
+        use std::arch::x86_64::*;
+        let xv = _mm256_set1_pd(x);
+        for half in 0..BATCH / 4 {
+            let lanes = half * 4..half * 4 + 4;
+            let load = |v: &[f64; BATCH]| {
+                // SAFETY: `lanes` is 4 in-bounds f64; unaligned loads are allowed.
+                unsafe { _mm256_loadu_pd(v[lanes.clone()].as_ptr()) }
+            };
+            let (a, t, s) = (load(acc), load(&self.top), load(&self.sum));
+            let (second, arg) = (load(&self.second), load(&self.arg));
+            let gt = _mm256_cmp_pd::<_CMP_GT_OQ>(a, t);
+            let other = _mm256_blendv_pd(a, t, gt);
+            let out = [
+                (&mut self.sum, _mm256_add_pd(s, a)),
+                (&mut self.second, _mm256_max_pd(other, second)),
+                (&mut self.arg, _mm256_blendv_pd(arg, xv, gt)),
+                (&mut self.top, _mm256_blendv_pd(t, a, gt)),
+            ];
+            for (dst, v) in out {
+                // SAFETY: as for the loads.
+                unsafe { _mm256_storeu_pd(dst[lanes.clone()].as_mut_ptr(), v) };
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn take(&mut self, x: usize, acc: &[f64; BATCH], avx2: bool) {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: `avx2` is true only inside `batch_avx2`.
+            unsafe { self.add_avx2(x as f64, acc) };
+            return;
+        }
+        let _ = avx2;
+        self.add(x as f64, acc);
+    }
+}
+
 /// The unnormalised marginals of [`BATCH`] positions at once. `wt` holds their weights
 /// rows as columns (K x BATCH, `wt[h * BATCH + r]`), `e_t` is E transposed (V x K). Writes
-/// `qs[x * BATCH + r]` = q_r(x), and per position the normaliser `sum` (q_r(0), q_r(1), ...
-/// added in turn) and the largest value `top`.
+/// `qs[x * BATCH + r]` = q_r(x) and returns each position's [`Tally`].
 #[inline(always)]
-fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64], sum: &mut [f64; BATCH], top: &mut [f64; BATCH]) {
+fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64], avx2: bool) -> Tally {
     let k = wt.len() / BATCH;
-    let v = e_t.len() / k;
-    // Local copies, so the running sums and maxima stay in registers.
-    let (mut s, mut t) = (*sum, *top);
-    let mut add = |x: usize, acc: &[f64; BATCH], qs: &mut [f64]| {
-        qs[x * BATCH..(x + 1) * BATCH].copy_from_slice(acc);
-        for r in 0..BATCH {
-            s[r] += acc[r];
-            t[r] = if acc[r] > t[r] { acc[r] } else { t[r] };
-        }
-    };
+    let (wt, _) = wt.as_chunks::<BATCH>();
+    let mut tally = Tally::new();
     // X values of x at a time: independent sums to hide the latency of each one's K
     // additions, and each weights row loaded once for all of them.
     const X: usize = 4;
-    let mut x = 0;
-    while x + X <= v {
+    let v = qs.len() / BATCH;
+    let whole = v / X * X;
+    let (qs, qs_rest) = qs.split_at_mut(whole * BATCH);
+    let (e_head, e_rest) = e_t.split_at(whole * k);
+    for (n, (ex, qx)) in e_head
+        .chunks_exact(X * k)
+        .zip(qs.chunks_exact_mut(X * BATCH))
+        .enumerate()
+    {
+        let (e0, e1) = ex.split_at(k);
+        let (e1, e2) = e1.split_at(k);
+        let (e2, e3) = e2.split_at(k);
         let mut acc = [[0.0f64; BATCH]; X];
-        for h in 0..k {
-            let w = &wt[h * BATCH..(h + 1) * BATCH];
-            for (j, acc) in acc.iter_mut().enumerate() {
-                let eh = e_t[(x + j) * k + h];
-                for (a, &wr) in acc.iter_mut().zip(w) {
+        for ((((w, &h0), &h1), &h2), &h3) in wt.iter().zip(e0).zip(e1).zip(e2).zip(e3) {
+            for (j, eh) in [h0, h1, h2, h3].into_iter().enumerate() {
+                for (a, &wr) in acc[j].iter_mut().zip(w) {
                     *a += wr * eh;
                 }
             }
         }
-        for (j, acc) in acc.iter().enumerate() {
-            add(x + j, acc, qs);
+        for (j, (acc, q)) in acc.iter().zip(qx.chunks_exact_mut(BATCH)).enumerate() {
+            q.copy_from_slice(acc);
+            tally.take(n * X + j, acc, avx2);
         }
-        x += X;
     }
-    for x in x..v {
+    for (j, (ex, q)) in e_rest
+        .chunks_exact(k)
+        .zip(qs_rest.chunks_exact_mut(BATCH))
+        .enumerate()
+    {
         let mut acc = [0.0f64; BATCH];
-        for h in 0..k {
-            let eh = e_t[x * k + h];
-            for (a, &wr) in acc.iter_mut().zip(&wt[h * BATCH..(h + 1) * BATCH]) {
+        for (w, &eh) in wt.iter().zip(ex) {
+            for (a, &wr) in acc.iter_mut().zip(w) {
                 *a += wr * eh;
             }
         }
-        add(x, &acc, qs);
+        q.copy_from_slice(&acc);
+        tally.take(whole + j, &acc, avx2);
     }
-    (*sum, *top) = (s, t);
+    tally
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn batch_avx2(
-    wt: &[f64],
-    e_t: &[f64],
-    qs: &mut [f64],
-    sum: &mut [f64; BATCH],
-    top: &mut [f64; BATCH],
-) {
-    batch(wt, e_t, qs, sum, top);
+unsafe fn batch_avx2(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
+    batch(wt, e_t, qs, true)
 }
 
 /// [`batch`], with AVX2 when `avx2` (from [`has_avx2`]).
-pub(super) fn marginals(
-    wt: &[f64],
-    e_t: &[f64],
-    qs: &mut [f64],
-    sum: &mut [f64; BATCH],
-    top: &mut [f64; BATCH],
-    avx2: bool,
-) {
-    *sum = [0.0; BATCH];
-    *top = [f64::NEG_INFINITY; BATCH];
+pub(super) fn marginals(wt: &[f64], e_t: &[f64], qs: &mut [f64], avx2: bool) -> Tally {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         // SAFETY: `avx2` is true only when the processor reported AVX2 (`has_avx2`).
-        unsafe { batch_avx2(wt, e_t, qs, sum, top) };
-        return;
+        return unsafe { batch_avx2(wt, e_t, qs) };
     }
-    let _ = avx2;
-    batch(wt, e_t, qs, sum, top);
+    batch(wt, e_t, qs, false)
 }
 
-/// The prediction of position `r` of a [`batch`] (its q_r(x) at `qs[x * BATCH + r]`, its
-/// normaliser `sum` and largest value `top`), as [`Prediction::from_distribution_with`]
-/// would give it from q_r / sum, when `kind` needs no more than the two largest
-/// probabilities and no entropy is asked for; None when the full path must decide.
+/// The prediction of position `r` of a [`batch`] (its q_r(x) at `qs[x * BATCH + r]` and its
+/// [`Tally`]), as [`Prediction::from_distribution_with`] would give it from q_r / sum,
+/// when `kind` needs no more than the two largest probabilities and no entropy is asked
+/// for; None when the full path must decide.
 ///
 /// Division by a positive sum is monotone, so the largest quotient is the largest q's
-/// quotient, the argmax is the first x whose quotient equals it (only values within
-/// rounding of the largest q are divided to find it), and the runner-up's quotient is the
-/// largest other q's.
+/// quotient, and when the largest other q's quotient falls short of it, the argmax is the
+/// first x holding the largest q and the runner-up's quotient is that other q's. Else the
+/// argmax is the first x whose quotient equals the largest (only values within rounding of
+/// the largest q are divided to find it).
 pub(super) fn prediction(
     qs: &[f64],
     r: usize,
-    sum: f64,
-    top: f64,
+    tally: &Tally,
     kind: ConfidenceKind,
     entropy: bool,
 ) -> Option<Prediction> {
+    let (sum, top) = (tally.sum[r], tally.top[r]);
     if entropy
         || kind == ConfidenceKind::NegEntropy
         || !(sum > 0.0 && sum.is_finite() && top >= 0.0)
@@ -179,17 +252,21 @@ pub(super) fn prediction(
     let v = qs.len() / BATCH;
     let q = |x: usize| qs[x * BATCH + r];
     let prob = top / sum;
-    let near = top * (1.0 - 1e-14);
-    let best = (0..v).find(|&x| q(x) >= near && q(x) / sum == prob)?;
+    let other = tally.second[r];
+    let (best, second) = if v >= 2 && other / sum != prob {
+        // Every q is at least +0.0, so the largest other one is the fold's from 0.0.
+        (tally.arg[r] as usize, other)
+    } else {
+        let near = top * (1.0 - 1e-14);
+        let best = (0..v).find(|&x| q(x) >= near && q(x) / sum == prob)?;
+        let second = (0..v)
+            .filter(|&x| x != best)
+            .map(q)
+            .fold(0.0f64, |a, b| if b > a { b } else { a });
+        (best, second)
+    };
     let conf = match kind {
-        ConfidenceKind::Margin => {
-            let second =
-                (0..v)
-                    .filter(|&x| x != best)
-                    .map(q)
-                    .fold(0.0f64, |a, b| if b > a { b } else { a });
-            prob - second / sum
-        }
+        ConfidenceKind::Margin => prob - second / sum,
         _ => prob,
     };
     Some(Prediction {
@@ -199,3 +276,7 @@ pub(super) fn prediction(
         entropy: 0.0,
     })
 }
+
+#[cfg(test)]
+#[path = "kernel_tests.rs"]
+mod tests;

@@ -1,18 +1,44 @@
 //! The HMM's per-position prediction memo. q_i is a function of the weights row
-//! alpha_i(h) * beta_i(h) alone, so when a position's row is bit for bit the row its last
+//! alpha_i(h) * beta_i(h) alone, so when a position's row is bit for bit a row a
 //! prediction was made from, that prediction is reused. A lookahead branch changes the
 //! messages near its extra token, but a few revealed tokens away the change falls below
-//! rounding, and the rows there repeat the base's and the last round's exactly.
+//! rounding, and the rows there repeat the base's exactly. Each position keeps several
+//! rows, the least recently used replaced first: the rows of a round's lookahead branches
+//! recur in the next round's, whose branches mostly carry the same extra tokens.
 
 use crate::state::{ConfidenceKind, Prediction};
 
-/// Per position: the weights row (K) and the prediction made from it.
+/// Rows kept per position, enough for a round's base and the lookahead branches of a
+/// usual search.
+const WAYS: usize = 16;
+
+/// Fewer ways when K is large: a 2048-position branch's rows stay within this many f64.
+const MAX_CELLS: usize = 1 << 20;
+
+/// Per position, `ways` entries: a row's hash, the row (K), the prediction made from it,
+/// and when it was last used.
 #[derive(Default)]
 pub(super) struct PositionMemo {
+    /// 0 for an empty entry.
+    hashes: Vec<u64>,
     rows: Vec<f64>,
     preds: Vec<Option<Prediction>>,
+    used: Vec<u64>,
+    clock: u64,
+    ways: usize,
     /// Which oracle, K, confidence kind and entropy setting the entries were made for.
     key: Option<(u64, usize, ConfidenceKind, bool)>,
+}
+
+/// A hash of a row's bits, to pass over entries without comparing whole rows.
+fn hash(row: &[f64]) -> u64 {
+    let mut h = 0x243f_6a88_85a3_08d3u64;
+    for x in row {
+        h = (h ^ x.to_bits()).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^= h >> 29;
+    }
+    // 0 marks an empty entry.
+    h | 1
 }
 
 impl PositionMemo {
@@ -29,12 +55,18 @@ impl PositionMemo {
         let key = Some((owner, k, kind, entropy));
         if self.key != key {
             self.key = key;
+            self.ways = (MAX_CELLS / (2048 * k.max(1))).clamp(2, WAYS);
+            self.hashes.clear();
             self.preds.clear();
+            self.used.clear();
             self.rows.clear();
         }
-        if self.preds.len() < len {
-            self.preds.resize(len, None);
-            self.rows.resize(len * k, 0.0);
+        let n = len * self.ways;
+        if self.preds.len() < n {
+            self.hashes.resize(n, 0);
+            self.preds.resize(n, None);
+            self.used.resize(n, 0);
+            self.rows.resize(n * k, 0.0);
         }
     }
 
@@ -42,21 +74,74 @@ impl PositionMemo {
         self.key.map_or(0, |k| k.1)
     }
 
-    /// The prediction made at `i` from exactly `row`, if that was the last one made there.
-    pub(super) fn get(&self, i: usize, row: &[f64]) -> Option<Prediction> {
-        let p = self.preds[i]?;
-        let k = self.k();
-        let same = self.rows[i * k..(i + 1) * k]
-            .iter()
-            .zip(row)
-            .all(|(a, b)| a.to_bits() == b.to_bits());
-        same.then_some(p)
+    /// A prediction made at `i` from exactly `row`, if the memo still holds one.
+    pub(super) fn get(&mut self, i: usize, row: &[f64]) -> Option<Prediction> {
+        let (k, ways) = (self.k(), self.ways);
+        let h = hash(row);
+        let first = i * ways;
+        for (w, &hw) in self.hashes[first..first + ways].iter().enumerate() {
+            let slot = first + w;
+            if hw == h && super::same_bits(&self.rows[slot * k..(slot + 1) * k], row) {
+                self.clock += 1;
+                self.used[slot] = self.clock;
+                return self.preds[slot];
+            }
+        }
+        None
     }
 
-    /// Records the prediction made at `i` from `row`.
+    /// Records the prediction made at `i` from `row`, in place of the entry there least
+    /// recently used.
     pub(super) fn put(&mut self, i: usize, row: &[f64], p: Prediction) {
-        let k = self.k();
-        self.rows[i * k..(i + 1) * k].copy_from_slice(row);
-        self.preds[i] = Some(p);
+        let (k, ways) = (self.k(), self.ways);
+        let slots = i * ways..(i + 1) * ways;
+        let w = (0..ways)
+            .min_by_key(|&w| self.used[slots.start + w])
+            .unwrap_or(0);
+        let slot = slots.start + w;
+        self.clock += 1;
+        self.used[slot] = self.clock;
+        self.hashes[slot] = hash(row);
+        self.preds[slot] = Some(p);
+        self.rows[slot * k..(slot + 1) * k].copy_from_slice(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pred(token: u32) -> Prediction {
+        Prediction {
+            token: token as crate::state::Token,
+            ..Prediction::default()
+        }
+    }
+
+    /// Rows alternate between branches, so a position keeps several; the least recently
+    /// used goes first, and a row differing in one bit is another row.
+    #[test]
+    fn keeps_several_rows_per_position_and_evicts_the_oldest() {
+        let mut m = PositionMemo::default();
+        m.bind(7, 2, ConfidenceKind::Prob, false, 4);
+        let row = |x: f64| [x, 1.0 - x];
+        for n in 0..WAYS {
+            assert_eq!(m.get(3, &row(n as f64 / 64.0)), None);
+            m.put(3, &row(n as f64 / 64.0), pred(n as u32));
+        }
+        for n in 0..WAYS {
+            assert_eq!(m.get(3, &row(n as f64 / 64.0)), Some(pred(n as u32)));
+        }
+        assert_eq!(m.get(2, &row(0.0)), None);
+        let near = f64::from_bits((1.0f64 / 64.0).to_bits() + 1);
+        assert_eq!(m.get(3, &[near, 1.0 - 1.0 / 64.0]), None);
+        // Row 0 was used least recently: a new row takes its place, the others stay.
+        m.put(3, &row(0.9), pred(99));
+        assert_eq!(m.get(3, &row(0.0)), None);
+        assert_eq!(m.get(3, &row(0.9)), Some(pred(99)));
+        assert_eq!(m.get(3, &row(1.0 / 64.0)), Some(pred(1)));
+        // Another setting forgets everything.
+        m.bind(7, 2, ConfidenceKind::Margin, false, 4);
+        assert_eq!(m.get(3, &row(0.9)), None);
     }
 }

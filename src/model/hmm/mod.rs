@@ -27,6 +27,8 @@ use memo::PositionMemo;
 #[derive(Debug)]
 pub struct HmmOracle {
     a: Array2<f64>,
+    /// A transposed, for the backward pass's products with A's rows.
+    a_t: Array2<f64>,
     e: Array2<f64>,
     /// E transposed: row x is every state's likelihood of emitting x, read once a position.
     e_t: Array2<f64>,
@@ -36,7 +38,7 @@ pub struct HmmOracle {
     /// This oracle's identity, so a reused scratch never mistakes another model's forward
     /// messages for its own.
     id: u64,
-    /// The processor runs AVX2, for the K x V marginal.
+    /// The processor runs AVX2, for the K x V marginal and the passes.
     avx2: bool,
 }
 
@@ -91,6 +93,7 @@ impl HmmOracle {
         attention: Attention,
     ) -> Self {
         HmmOracle {
+            a_t: transitions.t().as_standard_layout().into_owned(),
             a: transitions.as_standard_layout().into_owned(),
             e_t: emissions.t().as_standard_layout().into_owned(),
             e: emissions.as_standard_layout().into_owned(),
@@ -151,8 +154,10 @@ impl HmmOracle {
                 .map_or(positions.len(), |n| j + n);
             self.backward(tokens, positions[j], end, buf, reuse);
             for &i in &positions[j..group] {
-                for h in 0..k {
-                    buf.next[h] = buf.alpha[i * k + h] * buf.beta[i * k + h];
+                let rows = i * k..(i + 1) * k;
+                let (a, b) = (&buf.alpha[rows.clone()], &buf.beta[rows]);
+                for ((n, &a), &b) in buf.next.iter_mut().zip(a).zip(b) {
+                    *n = a * b;
                 }
                 at(self, buf, i);
             }
@@ -181,7 +186,6 @@ impl HmmOracle {
         const B: usize = kernel::BATCH;
         let (k, v) = (self.states(), self.e.ncols());
         let e_t = self.e_t.as_slice().expect("standard layout");
-        let (mut sum, mut top) = ([0.0; B], [0.0; B]);
         buf.qs.resize(B * v, 0.0);
         buf.wt.resize(k * B, 0.0);
         let mut start = 0;
@@ -194,12 +198,12 @@ impl HmmOracle {
                     buf.wt[h * B + r] = buf.pending_rows[(start + r) * k + h];
                 }
             }
-            kernel::marginals(&buf.wt, e_t, &mut buf.qs, &mut sum, &mut top, self.avx2);
+            let tally = kernel::marginals(&buf.wt, e_t, &mut buf.qs, self.avx2);
             for r in 0..n {
-                let p = kernel::prediction(&buf.qs, r, sum[r], top[r], kind, entropy)
-                    .unwrap_or_else(|| {
+                let p =
+                    kernel::prediction(&buf.qs, r, &tally, kind, entropy).unwrap_or_else(|| {
                         for (x, q) in buf.q.iter_mut().enumerate() {
-                            *q = buf.qs[x * B + r] / sum[r];
+                            *q = buf.qs[x * B + r] / tally.sum[r];
                         }
                         Prediction::from_distribution_with(&buf.q, kind, entropy)
                     });

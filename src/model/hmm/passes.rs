@@ -29,15 +29,7 @@ impl HmmOracle {
         }
         let src: &[f64] = if total.is_some() { w } else { alpha };
         let a = self.a.as_slice().expect("standard layout");
-        let k = src.len();
-        // next[j] accumulates src[h] * A[h, j] for h = 0, 1, ... in turn (the same sum as
-        // a dot product with column j); the inner loop over j vectorises.
-        next.fill(0.0);
-        for (h, &sh) in src.iter().enumerate() {
-            for (n, &ahj) in next.iter_mut().zip(&a[h * k..(h + 1) * k]) {
-                *n += sh * ahj;
-            }
-        }
+        propagate(src, a, next, self.avx2);
         let mut sum = 0.0;
         for &n in next.iter() {
             sum += n;
@@ -132,16 +124,12 @@ impl HmmOracle {
                     *w = e * b;
                 }
             }
+            // row[h] = sum_j A[h, j] w[j], the terms added for j = 0, 1, ... in turn.
+            let a_t = self.a_t.as_slice().expect("standard layout");
+            propagate(&buf.w, a_t, &mut buf.row, self.avx2);
             let mut sum = 0.0;
-            for (h, c) in buf.row.iter_mut().enumerate() {
-                let row = self.a.row(h);
-                let row = row.as_slice().expect("standard layout");
-                let mut s = 0.0;
-                for (&a, &w) in row.iter().zip(&buf.w) {
-                    s += a * w;
-                }
-                *c = s;
-                sum += s;
+            for &c in buf.row.iter() {
+                sum += c;
             }
             if sum > 0.0 {
                 buf.row.iter_mut().for_each(|c| *c /= sum);
@@ -160,4 +148,53 @@ impl HmmOracle {
         buf.beta_hidden.extend_from_slice(&buf.hidden[..end]);
         (buf.beta_end, buf.beta_from, buf.beta_owner) = (end, from, self.id);
     }
+}
+
+/// out[j] = sum_h src[h] m[h, j] for `m` row-major (src.len() x out.len()), the terms
+/// added for h = 0, 1, ... in turn from 0.0: a dot product with column j, with the inner
+/// loop over j vectorised (with AVX2 when `avx2`, the same IEEE operations, never fused).
+fn propagate(src: &[f64], m: &[f64], out: &mut [f64], avx2: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is true only when the processor reported AVX2 (`has_avx2`).
+        unsafe { propagate_avx2(src, m, out) };
+        return;
+    }
+    let _ = avx2;
+    propagate_plain(src, m, out);
+}
+
+#[inline(always)]
+fn propagate_plain(src: &[f64], m: &[f64], out: &mut [f64]) {
+    // The usual state counts get fixed-length rows, held in registers.
+    match out.len() {
+        4 => return propagate_fixed::<4>(src, m, out),
+        8 => return propagate_fixed::<8>(src, m, out),
+        16 => return propagate_fixed::<16>(src, m, out),
+        _ => {}
+    }
+    out.fill(0.0);
+    for (&s, row) in src.iter().zip(m.chunks_exact(out.len())) {
+        for (o, &x) in out.iter_mut().zip(row) {
+            *o += s * x;
+        }
+    }
+}
+
+/// [`propagate_plain`] for K = N.
+#[inline(always)]
+fn propagate_fixed<const N: usize>(src: &[f64], m: &[f64], out: &mut [f64]) {
+    let mut acc = [0.0f64; N];
+    for (&s, row) in src.iter().zip(m.as_chunks::<N>().0) {
+        for (o, &x) in acc.iter_mut().zip(row) {
+            *o += s * x;
+        }
+    }
+    out.copy_from_slice(&acc);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn propagate_avx2(src: &[f64], m: &[f64], out: &mut [f64]) {
+    propagate_plain(src, m, out);
 }

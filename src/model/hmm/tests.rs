@@ -192,42 +192,6 @@ fn incremental_predictions_equal_the_plain_path() {
     assert!(reused > 0);
 }
 
-/// The batched kernel's normaliser and maxima are the plain loops', bit for bit, with and
-/// without AVX2.
-#[test]
-fn batched_marginals_equal_the_plain_loops() {
-    const B: usize = kernel::BATCH;
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    for (k, v) in [(1, 3), (3, 17), (9, 128), (5, 33)] {
-        let e: Vec<f64> = (0..k * v).map(|_| rng.random::<f64>()).collect();
-        let e_t: Vec<f64> = (0..v * k).map(|j| e[(j % k) * v + j / k]).collect();
-        let w: Vec<f64> = (0..k * B).map(|_| rng.random::<f64>() * 1e-3).collect();
-        for avx2 in [false, kernel::has_avx2()] {
-            let (mut qs, mut sum, mut top) = (vec![0.0; B * v], [0.0; B], [0.0; B]);
-            kernel::marginals(&w, &e_t, &mut qs, &mut sum, &mut top, avx2);
-            for r in 0..B {
-                let row: Vec<f64> = (0..k).map(|h| w[h * B + r]).collect();
-                let mut q = vec![0.0; v];
-                kernel::marginal(&row, &e, &mut q, avx2);
-                let mut plain = vec![0.0; v];
-                for (h, &wh) in row.iter().enumerate() {
-                    for x in 0..v {
-                        plain[x] += wh * e[h * v + x];
-                    }
-                }
-                let s: f64 = plain.iter().sum();
-                let t = plain.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                assert_eq!(sum[r].to_bits(), s.to_bits());
-                assert_eq!(top[r].to_bits(), t.to_bits());
-                for x in 0..v {
-                    assert_eq!(qs[x * B + r].to_bits(), plain[x].to_bits());
-                    assert_eq!(q[x].to_bits(), plain[x].to_bits());
-                }
-            }
-        }
-    }
-}
-
 #[test]
 fn quality_matches_brute_force() {
     let mut invalid_seen = 0;
