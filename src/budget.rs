@@ -131,6 +131,9 @@ fn model_bytes(spec: &ModelSpec, max_len: usize) -> (u128, u128) {
     let l = max_len.max(1) as u128;
     // t, its transpose, powers[1], and the CSV rows while reading: four V x V copies.
     let markov = |v: u128| (4 + l) * v * v * 8;
+    // M chains, plus the transposed powers the mixture reads its right columns from
+    // (`plan::marginal`): at most 16 MiB, and never more than the powers themselves.
+    let plan = |m: u128, v: u128| m * markov(v) + (m * (l + 1) * v * v * 8).min(16 << 20);
     match spec {
         ModelSpec::MarkovCsv(path) => {
             let v = csv_entries(path).isqrt();
@@ -151,11 +154,11 @@ fn model_bytes(spec: &ModelSpec, max_len: usize) -> (u128, u128) {
         }
         ModelSpec::PlanCsv(paths, _) => {
             let v = paths.first().map_or(0, |p| csv_entries(p).isqrt());
-            (v, paths.len() as u128 * markov(v))
+            (v, plan(paths.len() as u128, v))
         }
         ModelSpec::PlanGenerated(p) => {
             let v = p.chain.vocab_size as u128;
-            (v, p.plans as u128 * markov(v))
+            (v, plan(p.plans as u128, v))
         }
         ModelSpec::PhraseGenerated(p) => {
             let v = p.vocab_size as u128;
@@ -183,9 +186,18 @@ fn workspace_bytes(r: &Resolved, v: u128) -> u128 {
         _ => 1,
     };
     // Per branch and position: tokens twice (live, next) and a 24-byte prediction twice.
-    // Per position: the model's rows of K (or M) values: the HMM's alpha, beta, its
-    // prediction memo's row and a pending row, 8 bytes each.
-    branches * n * (2 * 4 + 2 * 24) + n * (states * 32 + 112) + 4 * v * 8
+    // Per position: the model's rows of K (or M) values, 8 bytes each: the HMM's alpha,
+    // beta and a pending row, and its memo's ways, each a row, a hash, a use count and a
+    // prediction (`hmm::memo`: 16 ways, fewer when 2048 positions of them would pass
+    // 2^20 values).
+    let hmm = matches!(c.model, ModelSpec::HmmGenerated(_) | ModelSpec::HmmCsv(..));
+    let ways = if hmm {
+        ((1u128 << 20) / (2048 * states.max(1))).clamp(2, 16)
+    } else {
+        1
+    };
+    let rows = states * 24 + ways * (states * 8 + 56);
+    branches * n * (2 * 4 + 2 * 24) + n * (rows + 112) + 4 * v * 8
 }
 
 /// The estimated peak memory of decoding `resolved` on `threads` threads.
