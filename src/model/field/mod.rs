@@ -10,8 +10,9 @@
 //! `prob^gamma`, drawn from the sequence's own stream.
 //!
 //! A round costs O(window): every position before the first masked one is revealed, so the
-//! kernel sums start from a closed-form geometric series there.
+//! kernel sums start from a closed-form geometric series there (`kernel`).
 
+mod kernel;
 mod noise;
 
 use rand::{RngExt, SeedableRng};
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use self::noise::Stream;
 use super::{ConfidenceModel, Scratch, SequenceInfo};
 use crate::record::Quality;
-use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
+use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token};
 
 /// Parameters of the confidence field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,14 +98,6 @@ impl ConfidenceField {
         self
     }
 
-    /// Sum of K over `n` consecutive revealed positions ending next to the target.
-    fn geometric(&self, n: usize) -> f64 {
-        if self.decay >= 1.0 {
-            return n as f64;
-        }
-        (1.0 - self.decay.powi(n.min(i32::MAX as usize) as i32)) / (1.0 - self.decay)
-    }
-
     /// Advances position i's noise to `round` and returns it.
     fn noise(&self, state: &mut FieldState, i: usize, round: u64) -> f64 {
         let p = &self.params;
@@ -129,44 +122,6 @@ impl ConfidenceField {
             state.noise[i] = (n, round);
         }
         n
-    }
-
-    /// Kernel sums for every position of `lo..top` of the branch, written into the state's
-    /// `left` and `right` buffers (indexed from `lo`). Every position outside `lo..top` is
-    /// revealed, which gives the sums at the edges in closed form.
-    fn kernel_sums(&self, b: &Branch, lo: usize, top: usize, state: &mut FieldState) {
-        let revealed = |j: usize| f64::from(u8::from(b.tokens[j] != MASK));
-        // Every entry is written below, so only a longer range than before needs filling.
-        state.left.resize(top - lo, 0.0);
-        state.right.resize(top - lo, 0.0);
-        let mut s = self.geometric(lo);
-        for i in lo..top {
-            state.left[i - lo] = s;
-            s = revealed(i) + self.decay * s;
-        }
-        let len = b.tokens.len();
-        let mut end = usize::MAX;
-        let mut s = 0.0;
-        for i in (lo..top).rev() {
-            let e = b.visible_end(i, self.attention).min(len);
-            if e != end {
-                // i is the last position of its visibility span inside the range, so
-                // everything it sees to its right lies at or past `top`: all revealed.
-                end = e;
-                s = self.geometric(e.saturating_sub(i + 1));
-            }
-            state.right[i - lo] = s;
-            s = revealed(i) + self.decay * s;
-        }
-    }
-
-    /// The first and one past the last masked position of the branch.
-    fn masked_span(b: &Branch) -> Option<(usize, usize)> {
-        let first = b.blocks.iter().position(|k| k.masked > 0)?;
-        let last = b.blocks.iter().rposition(|k| k.masked > 0)?;
-        let lo = b.block_range(first).find(|&i| b.tokens[i] == MASK)?;
-        let hi = b.block_range(last).rev().find(|&i| b.tokens[i] == MASK)? + 1;
-        Some((lo, hi))
     }
 
     /// The prediction of a position with probability `p` on its reference token; its
@@ -310,7 +265,7 @@ impl ConfidenceModel for ConfidenceField {
 mod tests {
     use super::*;
 
-    fn params() -> FieldParams {
+    pub(super) fn params() -> FieldParams {
         FieldParams {
             vocab_size: 5,
             base_logit: -1.0,
@@ -321,50 +276,6 @@ mod tests {
             noise_sd: 0.3,
             persistence: 0.8,
             gamma: 2.0,
-        }
-    }
-
-    /// Sums the kernel over every visible revealed neighbour, the slow way.
-    fn brute(f: &ConfidenceField, b: &Branch, i: usize) -> (f64, f64) {
-        let k = |d: usize| f.decay.powi(d as i32 - 1);
-        let left = (0..i)
-            .filter(|&j| b.tokens[j] != MASK)
-            .map(|j| k(i - j))
-            .sum();
-        let end = b.visible_end(i, f.attention).min(b.tokens.len());
-        let right = (i + 1..end)
-            .filter(|&j| b.tokens[j] != MASK)
-            .map(|j| k(j - i))
-            .sum();
-        (left, right)
-    }
-
-    #[test]
-    fn kernel_sums_match_the_slow_sums() {
-        for attention in [Attention::Full, Attention::BlockCausal] {
-            let f = ConfidenceField::new(params(), attention);
-            let mut b = Branch::new(&[1, 2, 3], 4);
-            for _ in 0..5 {
-                b.append_block();
-            }
-            // A scattered pattern: blocks 0 and 4 full, the others partly revealed.
-            for pos in [3, 4, 5, 6, 8, 11, 12, 14, 19, 20, 21, 22] {
-                b.commit(pos, 1, None);
-            }
-            let (lo, top) = ConfidenceField::masked_span(&b).unwrap();
-            let mut state = FieldState::default();
-            f.kernel_sums(&b, lo, top, &mut state);
-            for i in lo..top {
-                let (l, r) = brute(&f, &b, i);
-                assert!(
-                    (state.left[i - lo] - l).abs() < 1e-12,
-                    "{attention:?} left {i}"
-                );
-                assert!(
-                    (state.right[i - lo] - r).abs() < 1e-12,
-                    "{attention:?} right {i}"
-                );
-            }
         }
     }
 

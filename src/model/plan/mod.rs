@@ -18,18 +18,14 @@ use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token, MASK};
 
 mod generator;
 mod marginal;
+mod posterior;
 mod saturated;
 
 pub use generator::{generate, PlanParams};
 #[cfg(test)]
 use generator::{normalised_entropy, prior_with_entropy, shared_rows};
+use posterior::end_posterior;
 use saturated::SaturatedMemo;
-
-/// 2^256 and 2^-256. The running per-plan products are rescaled by this exact power of two
-/// when they get small, so long sequences cannot underflow them, zero stays exactly zero,
-/// and short of underflow the posterior is bit-identical to the plain product.
-const SCALE: f64 = f64::from_bits((1023 + 256) << 52);
-const INV_SCALE: f64 = f64::from_bits((1023 - 256) << 52);
 
 /// The mixture of M Markov plans with a prior over them.
 #[derive(Debug)]
@@ -63,11 +59,12 @@ struct Buffers {
     scanned: usize,
     /// Quality: the plans that allow every pair so far.
     alive: Vec<bool>,
-    /// Snapshots of (`mant`, `exp`, `last`) before scanning position s * [`STRIDE`], for
-    /// s = 0..`snap_last.len()`, taken from `snap_tokens` by the mixture `snap_owner`. The
-    /// running products at j depend on tokens 0..j only, so the next call, whose branch
-    /// differs from this one only near the decoding frontier, resumes from the last
-    /// snapshot before the first changed token (bit-identical to a full scan).
+    /// Snapshots of (`mant`, `exp`, `last`) before scanning position
+    /// s * [`posterior::STRIDE`], for s = 0..`snap_last.len()`, taken from `snap_tokens` by
+    /// the mixture `snap_owner`. The running products at j depend on tokens 0..j only, so
+    /// the next call, whose branch differs from this one only near the decoding frontier,
+    /// resumes from the last snapshot before the first changed token (bit-identical to a
+    /// full scan).
     snap_mant: Vec<f64>,
     snap_exp: Vec<u32>,
     snap_last: Vec<Option<usize>>,
@@ -100,9 +97,6 @@ struct Saturated {
     dl: usize,
     right: Option<(Token, usize)>,
 }
-
-/// Positions between posterior snapshots.
-const STRIDE: usize = 8;
 
 /// Tokens compared at once by [`common_prefix`] and [`last_revealed`]: a slice comparison,
 /// which the compiler vectorises, where a token-by-token search with an early exit is not.
@@ -204,22 +198,11 @@ impl PlanMixture {
         let reuse = !scratch.full_recompute;
         let b = scratch.slot::<Buffers>();
         let (m, v, tokens) = (self.plans.len(), self.vocab_size(), &branch.tokens);
-        if !reuse || b.snap_owner != self.id {
-            b.snap_last.clear();
-            b.snap_tokens.clear();
-            b.snap_owner = self.id;
-        }
-        b.snap_agree = common_prefix(tokens, &b.snap_tokens);
+        self.begin_posterior(b, tokens, reuse);
         let memo = reuse && m < MAX_TAG as usize && v < MAX_TOKEN as usize;
         b.marginals.bind(self.id, v);
-        b.mant.clear();
-        b.mant.extend_from_slice(&self.prior);
-        b.exp.clear();
-        b.exp.resize(m, 0);
-        b.w.resize(m, 0.0);
         b.qz.resize(v, 0.0);
         b.q.resize(v, 0.0);
-        (b.last, b.scanned) = (None, 0);
         // The nearest revealed position after each position: a cursor that only moves
         // right (the positions ascend), never past the last revealed token, so a call
         // costs the span of its positions, not the masked tail up to L.
@@ -285,74 +268,7 @@ impl PlanMixture {
             }
             sink(i, Mixed::Distribution(&b.q));
         }
-        b.snap_tokens.clear();
-        b.snap_tokens.extend_from_slice(tokens);
-    }
-
-    /// Takes the revealed positions in `b.scanned..end` into the running products, then
-    /// refreshes the posterior `b.w` (the prior if every plan is ruled out).
-    fn extend(&self, b: &mut Buffers, tokens: &[Token], end: usize) {
-        let m = self.plans.len();
-        if b.scanned == 0 {
-            // Resume from the last snapshot that this branch's tokens still agree with.
-            let s = (b.snap_agree.min(end) / STRIDE).min(b.snap_last.len());
-            if s > 0 {
-                let s = s - 1;
-                b.mant.copy_from_slice(&b.snap_mant[s * m..(s + 1) * m]);
-                b.exp.copy_from_slice(&b.snap_exp[s * m..(s + 1) * m]);
-                b.last = b.snap_last[s];
-                b.scanned = s * STRIDE;
-            }
-            let kept = b.scanned / STRIDE;
-            b.snap_last.truncate(kept);
-            b.snap_mant.truncate(kept * m);
-            b.snap_exp.truncate(kept * m);
-        }
-        for (j, &x) in tokens.iter().enumerate().take(end).skip(b.scanned) {
-            if j % STRIDE == 0 && j / STRIDE == b.snap_last.len() {
-                b.snap_mant.extend_from_slice(&b.mant);
-                b.snap_exp.extend_from_slice(&b.exp);
-                b.snap_last.push(b.last);
-            }
-            if x == MASK {
-                continue;
-            }
-            if let Some(l) = b.last {
-                let xl = tokens[l] as usize;
-                for (z, plan) in self.plans.iter().enumerate() {
-                    if b.mant[z] == 0.0 {
-                        continue;
-                    }
-                    let mut m = b.mant[z] * plan.power(j - l)[[xl, x as usize]];
-                    while m > 0.0 && m < INV_SCALE {
-                        m *= SCALE;
-                        b.exp[z] += 1;
-                    }
-                    b.mant[z] = m;
-                }
-            }
-            b.last = Some(j);
-        }
-        b.scanned = b.scanned.max(end);
-        let live = || (0..b.mant.len()).filter(|&z| b.mant[z] > 0.0);
-        let Some(top) = live().map(|z| b.exp[z]).min() else {
-            b.w.copy_from_slice(&self.prior);
-            b.saturated = saturated::saturated(&b.w);
-            return;
-        };
-        let mut sum = 0.0;
-        for z in 0..b.mant.len() {
-            let mut x = b.mant[z];
-            for _ in top..b.exp[z] {
-                x *= INV_SCALE;
-            }
-            b.w[z] = x;
-            sum += x;
-        }
-        for w in b.w.iter_mut() {
-            *w /= sum;
-        }
-        b.saturated = saturated::saturated(&b.w);
+        end_posterior(b, tokens);
     }
 }
 
