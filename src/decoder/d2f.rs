@@ -49,9 +49,10 @@ impl AnchorDecoder for D2f {
             }
         }
         // Settled blocks are full; under "ends" every full block is settled (SPEC 4.4).
-        b.full_prefix_at_start = b.blocks.iter().take_while(|k| k.settled).count();
-        // 3. Done?
-        !added && b.masked_total() == 0 && b.all_settled()
+        let prefix = b.blocks.iter().take_while(|k| k.settled).count();
+        b.full_prefix_at_start = prefix;
+        // 3. Done? Every block settled: none is masked, as a settled block is full.
+        !added && prefix == b.blocks.len()
     }
 
     fn prediction_positions(&self, b: &Branch, out: &mut Vec<usize>) {
@@ -66,7 +67,10 @@ impl AnchorDecoder for D2f {
         out.clear();
         // Only blocks with a mask are scanned, so the cost follows the window, not L.
         for (k, block) in b.blocks.iter().enumerate() {
-            if block.masked > 0 {
+            if block.masked == self.block_size {
+                // A block none of whose positions is written yet: no token to test.
+                out.extend(b.block_range(k));
+            } else if block.masked > 0 {
                 push_masked(b, b.block_range(k), out);
             }
         }
@@ -106,7 +110,8 @@ impl AnchorDecoder for D2f {
     }
 
     fn processed_positions(&self, b: &Branch) -> usize {
-        b.blocks.iter().filter(|k| !k.cached).count() * self.block_size
+        // Cached blocks are a prefix: `end_round` caches the settled prefix, which only grows.
+        (b.blocks.len() - b.blocks.partition_point(|k| k.cached)) * self.block_size
     }
 
     fn end_round(&self, b: &mut Branch) {

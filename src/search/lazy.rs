@@ -44,22 +44,24 @@ impl Lazy {
     /// [`super::rank::window_score`]'s bit for bit.
     fn base(&mut self, positions: &[usize], preds: &[Prediction]) -> f64 {
         self.confs.clear();
+        self.confs.extend(positions.iter().map(|&p| preds[p].conf));
         self.sums.clear();
-        self.runs.clear();
         let mut acc = std::iter::empty::<f64>().sum::<f64>();
         self.sums.push(acc);
-        for (t, &p) in positions.iter().enumerate() {
-            let c = preds[p].conf;
-            self.confs.push(c);
+        self.sums.extend(self.confs.iter().map(|&c| {
             acc += c;
-            self.sums.push(acc);
-            match self.runs.last_mut() {
-                Some(run) if run.hi == p => run.hi += 1,
-                _ => self.runs.push(Run {
-                    lo: p,
-                    hi: p + 1,
-                    at: t,
-                }),
+            acc
+        }));
+        self.runs.clear();
+        let mut at = 0;
+        for t in 1..=positions.len() {
+            if t == positions.len() || positions[t] != positions[t - 1] + 1 {
+                self.runs.push(Run {
+                    lo: positions[at],
+                    hi: positions[t - 1] + 1,
+                    at,
+                });
+                at = t;
             }
         }
         match self.confs.len() {
