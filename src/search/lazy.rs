@@ -35,6 +35,8 @@ pub(super) struct Lazy {
     dirty: Vec<Run>,
     /// The positions the model must predict for the branch, ascending.
     todo: Vec<usize>,
+    /// Where the positions past the shorter length start in `todo`.
+    tail: usize,
 }
 
 impl Lazy {
@@ -99,6 +101,7 @@ impl Lazy {
             }
             self.todo.extend(from..d.hi);
         }
+        self.tail = self.todo.len();
         self.todo
             .extend((lim..tokens.len()).filter(|&i| tokens[i] == MASK));
     }
@@ -108,7 +111,6 @@ impl Lazy {
     /// base's confs in turn.
     fn score(&self, preds: &[Prediction], lim: usize) -> f64 {
         let (confs, sums) = (&self.confs, &self.sums);
-        let mut todo = self.todo.iter().copied().peekable();
         let (mut acc, mut t, mut n) = (sums[0], 0, 0);
         // The base's confs at window indices t..to; before any run, its running sum.
         let add_base = |acc: &mut f64, t: usize, to: usize| {
@@ -120,16 +122,28 @@ impl Lazy {
                 }
             }
         };
+        let add_own = |acc: &mut f64, span: &[Prediction]| {
+            for p in span {
+                *acc += p.conf;
+            }
+        };
+        // A dirty run's positions in `todo` are the run less its fresh positions.
+        let mut fresh = self.fresh.iter().copied().peekable();
         for d in &self.dirty {
             add_base(&mut acc, t, d.at);
-            n += d.at - t;
-            while let Some(p) = todo.next_if(|&p| p < d.hi) {
-                acc += preds[p].conf;
-                n += 1;
+            let mut from = d.lo;
+            while let Some(f) = fresh.next_if(|&f| f < d.hi) {
+                add_own(&mut acc, &preds[from..f]);
+                from = f + 1;
             }
+            add_own(&mut acc, &preds[from..d.hi]);
             // A run holds a fresh token, so t > 0 from here on.
-            t = d.at + (d.hi - d.lo);
+            let next = d.at + (d.hi - d.lo);
+            n += next - t;
+            t = next;
         }
+        // Less the fresh positions, which are in the base's window but not the branch's.
+        n -= self.fresh.len();
         // The base's window positions below `lim`.
         let below = match self.runs.get(self.runs.partition_point(|r| r.hi <= lim)) {
             Some(r) => r.at + lim.saturating_sub(r.lo),
@@ -137,7 +151,7 @@ impl Lazy {
         };
         add_base(&mut acc, t, below);
         n += below - t;
-        for p in todo {
+        for &p in &self.todo[self.tail..] {
             acc += preds[p].conf;
             n += 1;
         }
@@ -178,11 +192,17 @@ pub(super) fn score_lookahead(
 /// base's slot takes what `w`'s held). The base's predictions are not read again.
 pub(super) fn materialise(ws: &mut Workspace, per_branch: usize, (w, base): (usize, usize)) {
     split(ws, per_branch, (w, base));
+    let len = ws.live[w].tokens.len();
     let mut full = std::mem::take(&mut ws.preds[base]);
-    full.resize(ws.live[w].tokens.len(), Prediction::default());
+    full.resize(len, Prediction::default());
     let own = &ws.preds[w];
-    for &p in &ws.lazy.todo {
-        full[p] = own[p];
+    // Whole runs: their fresh positions are revealed in `w`, and a revealed position's
+    // prediction is never read.
+    for d in &ws.lazy.dirty {
+        full[d.lo..d.hi].copy_from_slice(&own[d.lo..d.hi]);
+    }
+    if let Some(&first) = ws.lazy.todo.get(ws.lazy.tail) {
+        full[first..len].copy_from_slice(&own[first..len]);
     }
     ws.preds[base] = std::mem::replace(&mut ws.preds[w], full);
     ws.positions[w].clear();
