@@ -42,14 +42,17 @@ impl AnchorDecoder for D2f {
         if let Some(first) = b.blocks.first_mut() {
             first.fully_activated |= 1.0 >= self.activate_threshold;
         }
-        for i in 1..b.blocks.len() {
+        // Blocks up to the settled prefix of the last round followed a full block then, so
+        // their flags are set already (or never will be, if tau_act > 1).
+        for i in b.full_prefix_at_start.max(1)..b.blocks.len() {
             // The flag is sticky, so an active block needs no division.
             if !b.blocks[i].fully_activated && b.ratio(i - 1) >= self.activate_threshold {
                 b.blocks[i].fully_activated = true;
             }
         }
         // Settled blocks are full; under "ends" every full block is settled (SPEC 4.4).
-        let prefix = b.blocks.iter().take_while(|k| k.settled).count();
+        let from = b.full_prefix_at_start;
+        let prefix = from + b.blocks[from..].iter().take_while(|k| k.settled).count();
         b.full_prefix_at_start = prefix;
         // 3. Done? Every block settled: none is masked, as a settled block is full.
         !added && prefix == b.blocks.len()

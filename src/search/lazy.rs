@@ -45,26 +45,36 @@ impl Lazy {
     /// `Iterator::sum` starts and add in window order, so the score is
     /// [`super::rank::window_score`]'s bit for bit.
     fn base(&mut self, positions: &[usize], preds: &[Prediction]) -> f64 {
-        self.confs.clear();
-        self.confs.extend(positions.iter().map(|&p| preds[p].conf));
-        self.sums.clear();
-        let mut acc = std::iter::empty::<f64>().sum::<f64>();
-        self.sums.push(acc);
-        self.sums.extend(self.confs.iter().map(|&c| {
-            acc += c;
-            acc
-        }));
+        let n = positions.len();
+        self.confs.resize(n, 0.0);
+        self.sums.resize(n + 1, 0.0);
         self.runs.clear();
+        let mut acc = std::iter::empty::<f64>().sum::<f64>();
+        self.sums[0] = acc;
+        // One pass: the confs, their running sums, and a new run at every gap.
         let mut at = 0;
-        for t in 1..=positions.len() {
-            if t == positions.len() || positions[t] != positions[t - 1] + 1 {
+        let mut next = positions.first().copied().unwrap_or(0);
+        let cells = self.confs.iter_mut().zip(&mut self.sums[1..]);
+        for (t, (&p, (c, s))) in positions.iter().zip(cells).enumerate() {
+            *c = preds[p].conf;
+            acc += *c;
+            *s = acc;
+            if p != next {
                 self.runs.push(Run {
                     lo: positions[at],
-                    hi: positions[t - 1] + 1,
+                    hi: next,
                     at,
                 });
                 at = t;
             }
+            next = p + 1;
+        }
+        if n > 0 {
+            self.runs.push(Run {
+                lo: positions[at],
+                hi: next,
+                at,
+            });
         }
         match self.confs.len() {
             0 => 1.0,
