@@ -37,6 +37,8 @@ pub(super) struct Lazy {
     todo: Vec<usize>,
     /// Where the positions past the shorter length start in `todo`.
     tail: usize,
+    /// 0, 1, 2, ...: `todo` copies its ranges from here rather than counting them out.
+    iota: Vec<usize>,
 }
 
 impl Lazy {
@@ -102,14 +104,18 @@ impl Lazy {
                 ..run
             });
         }
+        if self.iota.len() < lim {
+            let have = self.iota.len();
+            self.iota.extend(have..lim);
+        }
         let mut fresh = self.fresh.iter().copied().peekable();
         for d in &self.dirty {
             let mut from = d.lo;
             while let Some(f) = fresh.next_if(|&f| f < d.hi) {
-                self.todo.extend(from..f);
+                self.todo.extend_from_slice(&self.iota[from..f]);
                 from = f + 1;
             }
-            self.todo.extend(from..d.hi);
+            self.todo.extend_from_slice(&self.iota[from..d.hi]);
         }
         self.tail = self.todo.len();
         self.todo
