@@ -95,10 +95,19 @@ impl AnchorDecoder for D2f {
             }
             let range = b.block_range(k);
             let start = range.start;
-            let cells = b.tokens[range.clone()].iter().zip(&preds[range]);
-            for (j, (&t, p)) in cells.enumerate() {
-                if t == MASK && p.prob > self.fill_threshold {
-                    out.push(start + j);
+            if block.masked == self.block_size {
+                // Every position is masked: no token to test.
+                for (j, p) in preds[range].iter().enumerate() {
+                    if p.prob > self.fill_threshold {
+                        out.push(start + j);
+                    }
+                }
+            } else {
+                let cells = b.tokens[range.clone()].iter().zip(&preds[range]);
+                for (j, (&t, p)) in cells.enumerate() {
+                    if t == MASK && p.prob > self.fill_threshold {
+                        out.push(start + j);
+                    }
                 }
             }
             if out.len() == before && block.fully_activated {

@@ -89,7 +89,10 @@ impl Lazy {
     /// its dirty runs' positions but the fresh ones, and its masked positions past `lim`.
     fn split(&mut self, fresh: &[usize], tokens: &[Token], lim: usize) {
         self.fresh.clear();
-        self.fresh.extend_from_slice(fresh);
+        // One by one: there are `extra_tokens` of them, one by default.
+        for &f in fresh {
+            self.fresh.push(f);
+        }
         self.fresh.sort_unstable();
         self.dirty.clear();
         self.todo.clear();
