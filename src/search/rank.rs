@@ -39,21 +39,18 @@ pub(super) fn top_k_by_confidence(positions: &mut [usize], k: usize, preds: &[Pr
     if k == 0 {
         return;
     }
+    // Conf descending, then position ascending, with `total_cmp`'s order as integers.
+    let key = |p: usize| order_key(preds[p].conf);
     let before = |a: usize, b: usize| {
-        preds[b]
-            .conf
-            .total_cmp(&preds[a].conf)
-            .then(a.cmp(&b))
-            .is_lt()
+        let (ka, kb) = (key(a), key(b));
+        ka > kb || (ka == kb && a < b)
     };
     // Sorted insertion of the first k, then each later position that beats the front's
     // last takes its place (the evicted one goes to the later position's slot).
     for i in 1..k {
         insert_sorted(&mut positions[..=i], &before);
     }
-    // The front's last as `total_cmp`'s integer key, so most positions cost one load and
-    // one compare.
-    let key = |p: usize| order_key(preds[p].conf);
+    // The front's last kept as its key, so most positions cost one load and one compare.
     let mut last = (key(positions[k - 1]), positions[k - 1]);
     for i in k..positions.len() {
         let p = positions[i];
