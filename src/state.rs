@@ -193,7 +193,8 @@ impl Branch {
 
     /// Settles every block with no mask left (SPEC 4.4). Flags never clear.
     pub fn settle_full_blocks(&mut self) {
-        for block in &mut self.blocks {
+        // The blocks before the settled prefix of the last round are settled already.
+        for block in &mut self.blocks[self.full_prefix_at_start..] {
             block.settled |= block.masked == 0;
         }
     }

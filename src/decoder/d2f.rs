@@ -42,16 +42,20 @@ impl AnchorDecoder for D2f {
         if let Some(first) = b.blocks.first_mut() {
             first.fully_activated |= 1.0 >= self.activate_threshold;
         }
-        for i in 1..b.blocks.len() {
+        // Blocks up to the settled prefix of the last round followed a full block then, so
+        // their flags are set already (or never will be, if tau_act > 1).
+        for i in b.full_prefix_at_start.max(1)..b.blocks.len() {
             // The flag is sticky, so an active block needs no division.
             if !b.blocks[i].fully_activated && b.ratio(i - 1) >= self.activate_threshold {
                 b.blocks[i].fully_activated = true;
             }
         }
         // Settled blocks are full; under "ends" every full block is settled (SPEC 4.4).
-        b.full_prefix_at_start = b.blocks.iter().take_while(|k| k.settled).count();
-        // 3. Done?
-        !added && b.masked_total() == 0 && b.all_settled()
+        let from = b.full_prefix_at_start;
+        let prefix = from + b.blocks[from..].iter().take_while(|k| k.settled).count();
+        b.full_prefix_at_start = prefix;
+        // 3. Done? Every block settled: none is masked, as a settled block is full.
+        !added && prefix == b.blocks.len()
     }
 
     fn prediction_positions(&self, b: &Branch, out: &mut Vec<usize>) {
@@ -66,7 +70,10 @@ impl AnchorDecoder for D2f {
         out.clear();
         // Only blocks with a mask are scanned, so the cost follows the window, not L.
         for (k, block) in b.blocks.iter().enumerate() {
-            if block.masked > 0 {
+            if block.masked == self.block_size {
+                // A block none of whose positions is written yet: no token to test.
+                out.extend(b.block_range(k));
+            } else if block.masked > 0 {
                 push_masked(b, b.block_range(k), out);
             }
         }
@@ -88,10 +95,19 @@ impl AnchorDecoder for D2f {
             }
             let range = b.block_range(k);
             let start = range.start;
-            let cells = b.tokens[range.clone()].iter().zip(&preds[range]);
-            for (j, (&t, p)) in cells.enumerate() {
-                if t == MASK && p.prob > self.fill_threshold {
-                    out.push(start + j);
+            if block.masked == self.block_size {
+                // Every position is masked: no token to test.
+                for (j, p) in preds[range].iter().enumerate() {
+                    if p.prob > self.fill_threshold {
+                        out.push(start + j);
+                    }
+                }
+            } else {
+                let cells = b.tokens[range.clone()].iter().zip(&preds[range]);
+                for (j, (&t, p)) in cells.enumerate() {
+                    if t == MASK && p.prob > self.fill_threshold {
+                        out.push(start + j);
+                    }
                 }
             }
             if out.len() == before && block.fully_activated {
@@ -106,7 +122,8 @@ impl AnchorDecoder for D2f {
     }
 
     fn processed_positions(&self, b: &Branch) -> usize {
-        b.blocks.iter().filter(|k| !k.cached).count() * self.block_size
+        // Cached blocks are a prefix: `end_round` caches the settled prefix, which only grows.
+        (b.blocks.len() - b.blocks.partition_point(|k| k.cached)) * self.block_size
     }
 
     fn end_round(&self, b: &mut Branch) {

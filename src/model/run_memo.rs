@@ -187,17 +187,24 @@ pub(crate) fn for_each_group(
     while tokens[left] == MASK {
         left -= 1;
     }
-    let mut scan = left;
+    // `left` is the nearest revealed position before `scan`.
+    let mut scan = first;
     // The nearest revealed position after the current one (`len` if none).
     let mut right = first;
     let mut k = 0;
     while k < positions.len() {
         let i = positions[k];
-        while scan < i {
-            if tokens[scan] != MASK {
-                left = scan;
+        if scan < i {
+            // Back from i to the first revealed position, if one is at or past `scan`:
+            // a group that starts right of a revealed token finds it in one step.
+            let mut j = i;
+            while j > scan && tokens[j - 1] == MASK {
+                j -= 1;
             }
-            scan += 1;
+            if j > scan {
+                left = j - 1;
+            }
+            scan = i;
         }
         if right <= i {
             right = next_revealed(tokens, i + 1, len);

@@ -2,72 +2,18 @@
 //! branch, the winner by mean window confidence, the anchor fill with the winner's own
 //! predictions, and the spawn of the next lookahead branches from the same predictions.
 
+use super::lazy::{materialise, score_base, score_lookahead};
+use super::predict::predict_branch;
 use super::rank::{top_k_by_confidence, window_score};
-use super::reuse::{Reference, Reuse};
+pub use super::workspace::Workspace;
 use super::{Knobs, Outcome, RoundEvent, RoundObserver, Search, SpawnCompletion, Stalled};
 use crate::decoder::{AnchorDecoder, RoundContext};
-use crate::model::{ConfidenceModel, Scratch, SequenceInfo};
+use crate::model::{ConfidenceModel, SequenceInfo};
 use crate::record::BranchLoad;
-use crate::state::{Branch, ConfidenceKind, Prediction, MASK};
+use crate::state::{Branch, ConfidenceKind};
 
 /// Score tolerance: a branch within this of the best score ties with it.
 const SCORE_TOLERANCE: f64 = 1e-9;
-
-/// Buffers reused from round to round and decode to decode, so rounds do not allocate.
-#[derive(Default)]
-pub struct Workspace {
-    live: Vec<Branch>,
-    next: Vec<Branch>,
-    preds: Vec<Vec<Prediction>>,
-    scores: Vec<f64>,
-    /// Per live branch: the positions its predictions cover.
-    positions: Vec<Vec<usize>>,
-    /// The previous winner's positions, while the base's are found.
-    ref_positions: Vec<usize>,
-    /// The previous winner's length when the base's slot holds its predictions.
-    base_ref: Option<usize>,
-    reuse: Reuse,
-    window: Vec<usize>,
-    fill: Vec<usize>,
-    /// Per live branch: its rank in the previous round's spawn ranking (None for the base).
-    extra: Vec<Option<usize>>,
-    next_extra: Vec<Option<usize>>,
-    /// The previous round's spawn ranking: lookahead branch j wrote ranks j..j+extra_tokens.
-    ranked: Vec<usize>,
-    /// The confidences a score knob sorts.
-    confs: Vec<f64>,
-    /// The winner's conf at each rank of `ranked`, when it was spawned.
-    spawn_confs: Vec<f64>,
-    loads: Vec<BranchLoad>,
-    /// The base's confs in window order, and their running sums (`base_sums[t]` adds the
-    /// first t), from which a lookahead branch's score is finished without copying the
-    /// base's predictions.
-    base_confs: Vec<f64>,
-    base_sums: Vec<f64>,
-    /// Under `every_mask`: the previous winner's window after its fill, the next base's
-    /// masked positions up to the previous winner's length.
-    base_window: Vec<usize>,
-    /// The model's buffers and per-sequence state; the engine reads it for `quality`.
-    pub scratch: Scratch,
-}
-
-impl Workspace {
-    fn reserve(&mut self, branches: usize) {
-        self.live.resize_with(branches, Branch::default);
-        self.next.resize_with(branches, Branch::default);
-        self.preds.resize_with(branches, Vec::new);
-        self.positions.resize_with(branches, Vec::new);
-        self.scores.resize(branches, 0.0);
-        self.extra.resize(branches, None);
-        self.next_extra.resize(branches, None);
-        self.loads.resize(branches, BranchLoad::default());
-    }
-
-    /// c_b of the lookahead branch that took rank `r` of the previous spawn ranking.
-    fn spawn_conf(&self, r: usize) -> f64 {
-        self.spawn_confs[r]
-    }
-}
 
 /// Decodes one sequence.
 #[allow(clippy::too_many_arguments)]
@@ -147,7 +93,7 @@ pub fn decode(
                     ws,
                 );
                 if lazy {
-                    base_sums(ws, base)
+                    score_base(ws, base)
                 } else {
                     let window = if decoder.every_mask_is_predicted() {
                         &ws.positions[b]
@@ -190,16 +136,7 @@ pub fn decode(
         if w != n_live - 1 {
             out.lookahead_wins += 1;
             if lazy {
-                predict_branch(
-                    model,
-                    decoder,
-                    kind,
-                    out.rounds,
-                    reuse,
-                    per_branch,
-                    (w, base),
-                    ws,
-                );
+                materialise(ws, per_branch, (w, base));
             }
         }
 
@@ -288,179 +225,6 @@ pub fn decode(
         ws.preds.swap(w, take);
         ws.positions.swap(w, take);
         n_live = take + 1;
-    }
-}
-
-/// Step 2 for live branch `b`: its prediction positions into `ws.positions[b]` and its
-/// predictions into `ws.preds[b]`, copied from a reference where `reuse` allows: the base
-/// from the previous winner (already in its slot), a lookahead branch from the base (whose
-/// index is `base`, predicted before it).
-#[allow(clippy::too_many_arguments)]
-fn predict_branch(
-    model: &dyn ConfidenceModel,
-    decoder: &dyn AnchorDecoder,
-    kind: ConfidenceKind,
-    round: u64,
-    reuse: bool,
-    per_branch: usize,
-    (b, base): (usize, usize),
-    ws: &mut Workspace,
-) {
-    if b == base {
-        std::mem::swap(&mut ws.ref_positions, &mut ws.positions[b]);
-    }
-    let branch = &ws.live[b];
-    let mut positions = std::mem::take(&mut ws.positions[b]);
-    let mut preds = std::mem::take(&mut ws.preds[b]);
-    let every_mask = decoder.every_mask_is_predicted();
-    if reuse && every_mask && b != base {
-        // The base's masked positions, less the fresh ones, plus any block it lacks.
-        let lim = ws.live[base].tokens.len().min(branch.tokens.len());
-        let masked = |&p: &usize| branch.tokens[p] == MASK;
-        positions.clear();
-        let known = ws.positions[base].iter().take_while(|&&p| p < lim);
-        positions.extend(known.filter(|p| masked(p)).copied());
-        positions.extend((lim..branch.tokens.len()).filter(masked));
-        #[cfg(debug_assertions)]
-        {
-            let mut want = Vec::new();
-            decoder.prediction_positions(branch, &mut want);
-            debug_assert_eq!(positions, want, "branch {b}'s positions");
-        }
-    } else if let (true, Some(len)) = (every_mask && b == base, ws.base_ref) {
-        // The previous winner's window, plus the masked positions of any block appended.
-        positions.clear();
-        positions.extend_from_slice(&ws.base_window);
-        positions.extend((len..branch.tokens.len()).filter(|&p| branch.tokens[p] == MASK));
-        #[cfg(debug_assertions)]
-        {
-            let mut want = Vec::new();
-            decoder.prediction_positions(branch, &mut want);
-            debug_assert_eq!(positions, want, "the base's positions");
-        }
-    } else {
-        decoder.prediction_positions(branch, &mut positions);
-    }
-    preds.resize(branch.tokens.len(), Prediction::default());
-    let todo = match (reuse, ws.extra[b], ws.base_ref) {
-        (true, None, Some(len)) => {
-            // The base: the previous winner's predictions are in `preds` already.
-            ws.reuse.fresh.clear();
-            ws.reuse.fresh.extend_from_slice(&ws.fill);
-            let reference = Reference {
-                len,
-                positions: &ws.ref_positions,
-                preds: None,
-                every_mask,
-            };
-            ws.reuse
-                .split(&branch.tokens, &positions, &reference, &mut preds);
-            &ws.reuse.todo
-        }
-        (true, Some(r), _) => {
-            ws.reuse.fresh.clear();
-            let end = (r + per_branch).min(ws.ranked.len());
-            ws.reuse.fresh.extend_from_slice(&ws.ranked[r..end]);
-            let reference = Reference {
-                len: ws.live[base].tokens.len(),
-                positions: &ws.positions[base],
-                preds: Some(&ws.preds[base]),
-                every_mask,
-            };
-            ws.reuse
-                .split(&branch.tokens, &positions, &reference, &mut preds);
-            &ws.reuse.todo
-        }
-        _ => &positions,
-    };
-    model.predict(branch, todo, kind, round, &mut preds, &mut ws.scratch);
-    ws.positions[b] = positions;
-    ws.preds[b] = preds;
-}
-
-/// The base's score (the mean conf over its window, every masked position), keeping its
-/// confs and running sums for [`score_lookahead`]. The sums start where `Iterator::sum`
-/// starts and add in window order, so the score is [`window_score`]'s bit for bit.
-fn base_sums(ws: &mut Workspace, base: usize) -> f64 {
-    let preds = &ws.preds[base];
-    ws.base_confs.clear();
-    ws.base_confs
-        .extend(ws.positions[base].iter().map(|&p| preds[p].conf));
-    ws.base_sums.clear();
-    let mut acc = std::iter::empty::<f64>().sum::<f64>();
-    ws.base_sums.push(acc);
-    for &c in &ws.base_confs {
-        acc += c;
-        ws.base_sums.push(acc);
-    }
-    match ws.base_confs.len() {
-        0 => 1.0,
-        n => acc / n as f64,
-    }
-}
-
-/// Steps 2-3 for lookahead branch `b` under d2f with the base predicted: only its dirty
-/// runs (and any block the base lacks) go to the model, into `ws.preds[b]`; everything
-/// else is the base's. Its window is the base's less its fresh tokens, so its sum in
-/// window order is the base's running sum up to the first dirty run, then the run's new
-/// confs and the base's confs in turn: the same additions in the same order as summing
-/// its materialised window, without copying the base's predictions. A winner is
-/// materialised afterwards by [`predict_branch`].
-fn score_lookahead(
-    model: &dyn ConfidenceModel,
-    kind: ConfidenceKind,
-    round: u64,
-    per_branch: usize,
-    (b, base): (usize, usize),
-    ws: &mut Workspace,
-) -> f64 {
-    let branch = &ws.live[b];
-    let r = ws.extra[b].expect("a lookahead branch has a rank");
-    ws.reuse.fresh.clear();
-    let end = (r + per_branch).min(ws.ranked.len());
-    ws.reuse.fresh.extend_from_slice(&ws.ranked[r..end]);
-    let lim = ws.live[base].tokens.len().min(branch.tokens.len());
-    ws.reuse.dirty_positions(&branch.tokens, lim);
-    let preds = &mut ws.preds[b];
-    preds.resize(branch.tokens.len(), Prediction::default());
-    model.predict(branch, &ws.reuse.todo, kind, round, preds, &mut ws.scratch);
-
-    let known = &ws.positions[base];
-    let (confs, sums) = (&ws.base_confs, &ws.base_sums);
-    let mut todo = ws.reuse.todo.iter().copied().peekable();
-    let (mut acc, mut t, mut n) = (sums[0], 0, 0);
-    // The base's confs at window indices t..to; before any run, its running sum.
-    let add_base = |acc: &mut f64, t: usize, to: usize| {
-        if t == 0 {
-            *acc = sums[to];
-        } else {
-            for &c in &confs[t..to] {
-                *acc += c;
-            }
-        }
-    };
-    for &(lo, hi) in ws.reuse.dirty() {
-        let t0 = known.partition_point(|&p| p < lo);
-        add_base(&mut acc, t, t0);
-        n += t0 - t;
-        while let Some(p) = todo.next_if(|&p| p < hi) {
-            acc += preds[p].conf;
-            n += 1;
-        }
-        // A run holds a fresh token, one of the base's positions, so t > 0 from here on.
-        t = known.partition_point(|&p| p < hi);
-    }
-    let below = known.partition_point(|&p| p < lim);
-    add_base(&mut acc, t, below);
-    n += below - t;
-    for p in todo {
-        acc += preds[p].conf;
-        n += 1;
-    }
-    if n == 0 {
-        1.0
-    } else {
-        acc / n as f64
     }
 }
 

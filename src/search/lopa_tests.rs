@@ -3,10 +3,10 @@
 
 use super::*;
 use crate::decoder::{D2f, SemiAr, SemiArRule};
-use crate::model::ConfidenceModel;
+use crate::model::{ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::search::{NoObserver, SpawnCompletion};
-use crate::state::Token;
+use crate::state::{Prediction, Token};
 use rand_chacha::ChaCha8Rng;
 
 /// Position i always predicts token `tokens[i]` with probability (and confidence) `probs[i]`,

@@ -1,10 +1,13 @@
 //! Token-filling-order search (SPEC 4): how a round's branches are made and which one is
 //! kept. `none` is LoPA with no lookahead branch, so both share one loop.
 
+mod lazy;
 mod lopa;
 mod oracle;
+mod predict;
 mod rank;
 mod reuse;
+mod workspace;
 
 pub use lopa::{decode, Workspace};
 pub use oracle::{decode_oracle, state_bytes, state_estimate, OracleLimits};

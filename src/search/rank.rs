@@ -39,26 +39,35 @@ pub(super) fn top_k_by_confidence(positions: &mut [usize], k: usize, preds: &[Pr
     if k == 0 {
         return;
     }
+    // Conf descending, then position ascending, with `total_cmp`'s order as integers.
+    let key = |p: usize| order_key(preds[p].conf);
     let before = |a: usize, b: usize| {
-        preds[b]
-            .conf
-            .total_cmp(&preds[a].conf)
-            .then(a.cmp(&b))
-            .is_lt()
+        let (ka, kb) = (key(a), key(b));
+        ka > kb || (ka == kb && a < b)
     };
     // Sorted insertion of the first k, then each later position that beats the front's
     // last takes its place (the evicted one goes to the later position's slot).
     for i in 1..k {
         insert_sorted(&mut positions[..=i], &before);
     }
+    // The front's last kept as its key, so most positions cost one load and one compare.
+    let mut last = (key(positions[k - 1]), positions[k - 1]);
     for i in k..positions.len() {
         let p = positions[i];
-        if before(p, positions[k - 1]) {
+        let kp = key(p);
+        if kp > last.0 || (kp == last.0 && p < last.1) {
             positions[i] = positions[k - 1];
             positions[k - 1] = p;
             insert_sorted(&mut positions[..k], &before);
+            last = (key(positions[k - 1]), positions[k - 1]);
         }
     }
+}
+
+/// An integer whose order is [`f64::total_cmp`]'s (the same transform it makes).
+fn order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
 
 /// Moves the last element of `front` left to its place; the rest is sorted.
@@ -76,6 +85,25 @@ fn insert_sorted(front: &mut [usize], before: &impl Fn(usize, usize) -> bool) {
 mod tests {
     use super::*;
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn order_keys_order_like_total_cmp() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -1.5,
+            -0.0,
+            0.0,
+            1e-300,
+            0.5,
+            1.0,
+            f64::INFINITY,
+        ];
+        for a in xs {
+            for b in xs {
+                assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b), "{a} {b}");
+            }
+        }
+    }
 
     /// The one-pass ranking equals a full sort by (conf descending, position ascending) on its
     /// front, with ties, signed zeros and k past the window.

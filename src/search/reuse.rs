@@ -82,8 +82,8 @@ impl Reuse {
 
     /// Under `every_mask`: the masked positions of the dirty runs (below `lim`, the shorter
     /// length) and of the blocks past the reference into `self.todo`, ascending; the runs
-    /// themselves are in [`Reuse::dirty`].
-    pub(super) fn dirty_positions(&mut self, tokens: &[Token], lim: usize) {
+    /// themselves are in `self.dirty`.
+    fn dirty_positions(&mut self, tokens: &[Token], lim: usize) {
         self.dirty_runs(tokens, lim);
         self.todo.clear();
         // A dirty run is masked but for its fresh tokens (in `fresh`, sorted by now).
@@ -99,11 +99,6 @@ impl Reuse {
         debug_assert!(self.todo.iter().all(|&i| tokens[i] == MASK));
         self.todo
             .extend((lim..tokens.len()).filter(|&i| tokens[i] == MASK));
-    }
-
-    /// The half-open ranges of [`Reuse::dirty_positions`], ascending and disjoint.
-    pub(super) fn dirty(&self) -> &[(usize, usize)] {
-        &self.dirty
     }
 
     /// The reference's masked runs (below `lim`) that hold a fresh position, ascending.
