@@ -25,6 +25,7 @@ mod facet;
 mod frontier;
 mod marks;
 mod quality;
+mod raster;
 mod rounds;
 mod tfo;
 pub mod throughput;
@@ -204,8 +205,12 @@ fn render_one(name: &str, ext: &str, data: &PlotData, dir: &Path) -> Result<Rend
         PIXELS.with_borrow_mut(|rgb| {
             // Every pixel is overwritten: `draw_figure` fills the whole area first.
             rgb.resize(SIZE.0 as usize * SIZE.1 as usize * 3, 0);
-            draw_figure(name, data, BitMapBackend::with_buffer(rgb, SIZE))
-                .and_then(|()| encode::write_png(&tmp, rgb, SIZE))
+            draw_figure(
+                name,
+                data,
+                raster::Raster(BitMapBackend::with_buffer(rgb, SIZE)),
+            )
+            .and_then(|()| encode::write_png(&tmp, rgb, SIZE))
         })
     } else {
         let mut text = String::new();
