@@ -23,6 +23,7 @@ mod compute;
 mod encode;
 mod facet;
 mod frontier;
+mod glyphs;
 mod marks;
 mod quality;
 mod raster;

@@ -10,7 +10,10 @@
 //! handed to plotters' own `BitMapBackend` unchanged.
 
 use plotters::backend::{BitMapBackend, DrawingBackend};
-use plotters_backend::{BackendColor, BackendCoord, BackendStyle, DrawingErrorKind};
+use plotters_backend::text_anchor::{HPos, VPos};
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+};
 
 /// A [`BitMapBackend`] that fills rectangular polygons directly.
 pub(super) struct Raster<'a>(pub(super) BitMapBackend<'a>);
@@ -158,6 +161,47 @@ impl<'a> DrawingBackend for Raster<'a> {
         self.0.fill_polygon(v, style)
     }
 
+    /// plotters' own `draw_text`, step for step, with the glyphs of [`super::glyphs`].
+    fn draw_text<TStyle: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &TStyle,
+        pos: BackendCoord,
+    ) -> Result<(), Error<'a>> {
+        if style.family().as_str() != super::common::FONT {
+            return self.0.draw_text(text, style, pos);
+        }
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        let ((min_x, min_y), (max_x, max_y)) = style
+            .layout_box(text)
+            .map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
+        let (width, height) = (max_x - min_x, max_y - min_y);
+        let dx = match style.anchor().h_pos {
+            HPos::Left => 0,
+            HPos::Right => -width,
+            HPos::Center => -width / 2,
+        };
+        let dy = match style.anchor().v_pos {
+            VPos::Top => 0,
+            VPos::Center => -height / 2,
+            VPos::Bottom => -height,
+        };
+        let trans = style.transform();
+        let (w, h) = self.get_size();
+        super::glyphs::draw(text, style.size(), |x, y, a| {
+            let (x, y) = trans.transform(x + dx - min_x, y + dy - min_y);
+            let (x, y) = (pos.0 + x, pos.1 + y);
+            if x >= 0 && x < w as i32 && y >= 0 && y < h as i32 {
+                self.0.draw_pixel((x, y), color.mix(f64::from(a)))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
     fn blit_bitmap(
         &mut self,
         pos: BackendCoord,
@@ -287,5 +331,65 @@ mod tests {
         assert!(rectangle_fill(&[(0, 0), (5, 0), (0, 5), (5, 5)]).is_none());
         assert!(rectangle_fill(&[(0, 0), (5, 0), (5, 0), (0, 0)]).is_none());
         assert!(rectangle_fill(&[(0, 0), (5, 0), (5, 5), (0, 6)]).is_none());
+    }
+
+    #[test]
+    fn text_sets_the_same_pixels() {
+        use plotters::prelude::*;
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        use plotters::style::FontTransform;
+
+        super::super::register_font().unwrap();
+        let (w, h) = (260u32, 120u32);
+        for (size, transform, anchor, color) in [
+            (
+                24.0,
+                FontTransform::None,
+                Pos::new(HPos::Left, VPos::Top),
+                BLACK,
+            ),
+            (
+                40.0,
+                FontTransform::None,
+                Pos::new(HPos::Center, VPos::Center),
+                BLUE,
+            ),
+            (
+                22.0,
+                FontTransform::Rotate270,
+                Pos::new(HPos::Center, VPos::Top),
+                RED,
+            ),
+            (
+                18.0,
+                FontTransform::None,
+                Pos::new(HPos::Right, VPos::Bottom),
+                BLACK,
+            ),
+        ] {
+            let color = color.mix(0.8);
+            let style = TextStyle::from(("sans-serif", size).into_font().transform(transform))
+                .pos(anchor)
+                .color(&color);
+            let draw = |b: &mut dyn FnMut(&str, (i32, i32))| {
+                // Twice, so that the second time comes from the cache.
+                for _ in 0..2 {
+                    b("TPF 1.97x, k = 14 (AVg)", (130, 60));
+                    b("edge", (-8, 115));
+                }
+            };
+            let mut plain = vec![255u8; (w * h * 3) as usize];
+            let mut fast = plain.clone();
+            {
+                let mut b = BitMapBackend::with_buffer(&mut plain, (w, h));
+                draw(&mut |t, p| b.draw_text(t, &style, p).unwrap());
+            }
+            {
+                let mut b = Raster(BitMapBackend::with_buffer(&mut fast, (w, h)));
+                draw(&mut |t, p| b.draw_text(t, &style, p).unwrap());
+            }
+            assert!(plain.iter().any(|&p| p != 255), "size {size}: no ink");
+            assert!(plain == fast, "size {size}");
+        }
     }
 }
