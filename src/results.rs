@@ -2,7 +2,6 @@
 //! wrote, so `lopa-sim plot DIR` redraws exactly what `run` drew.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -41,9 +40,23 @@ impl Inputs<'static> {
     }
 }
 
-/// The CSV rows of `bytes` (the content of `path`), as header -> cell maps, with their line
-/// numbers.
-fn rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, HashMap<String, String>)>> {
+/// One CSV row with its file's header, so that cells are found by column name.
+struct Row<'a> {
+    headers: &'a csv::StringRecord,
+    record: &'a csv::StringRecord,
+}
+
+impl Row<'_> {
+    /// The cell in column `column`, if the file has that column.
+    fn get(&self, column: &str) -> Option<&str> {
+        let i = self.headers.iter().position(|h| h == column)?;
+        self.record.get(i)
+    }
+}
+
+/// The header and the rows of CSV `bytes` (the content of `path`), each row with its line
+/// number.
+fn rows(path: &Path, bytes: &[u8]) -> Result<(csv::StringRecord, Vec<(u64, csv::StringRecord)>)> {
     let mut reader = csv::Reader::from_reader(bytes);
     let headers = reader
         .headers()
@@ -53,23 +66,13 @@ fn rows(path: &Path, bytes: &[u8]) -> Result<Vec<(u64, HashMap<String, String>)>
     for record in reader.records() {
         let record = record.with_context(|| format!("cannot read {}", path.display()))?;
         let line = record.position().map_or(0, |p| p.line());
-        let map = headers
-            .iter()
-            .zip(record.iter())
-            .map(|(h, c)| (h.to_string(), c.to_string()))
-            .collect();
-        out.push((line, map));
+        out.push((line, record));
     }
-    Ok(out)
+    Ok((headers, out))
 }
 
 /// One typed cell, with an error naming the file, line and column.
-fn cell<T: std::str::FromStr>(
-    path: &Path,
-    line: u64,
-    row: &HashMap<String, String>,
-    column: &str,
-) -> Result<T> {
+fn cell<T: std::str::FromStr>(path: &Path, line: u64, row: &Row, column: &str) -> Result<T> {
     let raw = row
         .get(column)
         .ok_or_else(|| anyhow!("{}: no column `{column}`", path.display()))?;
@@ -104,13 +107,8 @@ fn plausible(column: &str) -> (f64, f64) {
     }
 }
 
-fn optional(
-    path: &Path,
-    line: u64,
-    row: &HashMap<String, String>,
-    column: &str,
-) -> Result<Option<f64>> {
-    match row.get(column).map(String::as_str) {
+fn optional(path: &Path, line: u64, row: &Row, column: &str) -> Result<Option<f64>> {
+    match row.get(column) {
         None | Some("") => Ok(None),
         Some(_) => cell(path, line, row, column).map(Some),
     }
@@ -158,14 +156,19 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
         .filter(|h| *h != "case")
         .collect();
     let mut configs = Vec::new();
-    for (line, row) in rows(&path, &inputs.summary_csv)? {
-        let p = &path;
+    let (header, records) = rows(&path, &inputs.summary_csv)?;
+    for (line, record) in &records {
+        let (p, line) = (&path, *line);
+        let row = Row {
+            headers: &header,
+            record,
+        };
         configs.push(ConfigPoint {
             config: cell(p, line, &row, "config")?,
-            case: row.get("case").cloned(),
+            case: row.get("case").map(String::from),
             swept: swept_keys
                 .iter()
-                .map(|k| ((*k).clone(), row[*k].clone()))
+                .map(|k| ((*k).clone(), row.get(k).unwrap_or_default().to_string()))
                 .collect(),
             branches: cell(p, line, &row, "branches")?,
             tpf: cell(p, line, &row, "tpf")?,
@@ -204,8 +207,13 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
 
     let path = dir.join("rounds.csv");
     let mut bins = Vec::new();
-    for (line, row) in rows(&path, &inputs.rounds_csv)? {
-        let p = &path;
+    let (header, records) = rows(&path, &inputs.rounds_csv)?;
+    for (line, record) in &records {
+        let (p, line) = (&path, *line);
+        let row = Row {
+            headers: &header,
+            record,
+        };
         bins.push(ProgressBin {
             config: cell(p, line, &row, "config")?,
             bin: cell(p, line, &row, "bin")?,
@@ -218,10 +226,15 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
 
     let path = dir.join("trace.csv");
     let mut traces: Vec<Trace> = Vec::new();
-    for (line, row) in rows(&path, &inputs.trace_csv)? {
-        let p = &path;
+    let (header, records) = rows(&path, &inputs.trace_csv)?;
+    for (line, record) in &records {
+        let (p, line) = (&path, *line);
+        let row = Row {
+            headers: &header,
+            record,
+        };
         let config: usize = cell(p, line, &row, "config")?;
-        let via = match row.get("via").map(String::as_str) {
+        let via = match row.get("via") {
             Some("anchor") => Via::Anchor,
             Some("lookahead") => Via::Lookahead,
             Some("completion") => Via::Completion,

@@ -200,20 +200,17 @@ pub fn write_results(
         let path = dir.join(name);
         write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     };
-    let write_files = || -> Result<()> {
+    let write_runs = || -> Result<()> {
         let runs_path = dir.join("runs.csv");
         report::write_atomic_with(&runs_path, |file| {
             report::write_runs_csv(runs, file).map_err(std::io::Error::other)
         })
-        .with_context(|| format!("cannot write {}", runs_path.display()))?;
-        write("summary.csv", &summary_csv)?;
-        write("summary.json", &json)?;
-        write("rounds.csv", &rounds_csv)?;
-        write("trace.csv", trace_csv)
+        .with_context(|| format!("cannot write {}", runs_path.display()))
     };
     // The figures are drawn from the bytes above, not from the files, so they need not
-    // wait for each file's sync to the disk: the files are written on a thread of their
-    // own (mostly waiting on the disk) while every thread of the pool draws.
+    // wait for each file's sync to the disk. Each file is written on a thread of its own
+    // (mostly waiting on the disk, and the syncs overlap instead of queueing: five in a
+    // row took 20 to 30 ms) while every thread of the pool draws.
     let inputs = crate::results::Inputs {
         summary_json: json.as_slice().into(),
         summary_csv: summary_csv.as_slice().into(),
@@ -221,14 +218,22 @@ pub fn write_results(
         trace_csv: trace_csv.into(),
     };
     let (files, written) = std::thread::scope(|scope| {
-        let files = scope.spawn(write_files);
+        let files = [
+            scope.spawn(write_runs),
+            scope.spawn(|| write("summary.csv", &summary_csv)),
+            scope.spawn(|| write("summary.json", &json)),
+            scope.spawn(|| write("rounds.csv", &rounds_csv)),
+            scope.spawn(|| write("trace.csv", trace_csv)),
+        ];
         let written = crate::results::render_from(dir, &inputs);
-        (files.join(), written)
+        (files.map(|f| f.join()), written)
     });
-    // A file's error first, as when the files were written before the figures.
-    match files {
-        Ok(result) => result?,
-        Err(panic) => std::panic::resume_unwind(panic),
+    // A file's error first, in the order the files were once written one after another.
+    for file in files {
+        match file {
+            Ok(result) => result?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
     Ok((summaries, written?))
 }
