@@ -8,6 +8,7 @@
 //! the base's, with the same additions in the same order as summing its own window. Only
 //! a winner needs its predictions in full: the base's, with its dirty runs written over.
 
+use super::reuse::spans_less_fresh;
 use super::workspace::Workspace;
 use crate::model::ConfidenceModel;
 use crate::state::{ConfidenceKind, Prediction, Token, MASK};
@@ -112,13 +113,11 @@ impl Lazy {
             self.iota.extend(have..lim);
         }
         let mut fresh = self.fresh.iter().copied().peekable();
+        let (todo, iota) = (&mut self.todo, &self.iota);
         for d in &self.dirty {
-            let mut from = d.lo;
-            while let Some(f) = fresh.next_if(|&f| f < d.hi) {
-                self.todo.extend_from_slice(&self.iota[from..f]);
-                from = f + 1;
-            }
-            self.todo.extend_from_slice(&self.iota[from..d.hi]);
+            spans_less_fresh(d.lo..d.hi, &mut fresh, |span| {
+                todo.extend_from_slice(&iota[span]);
+            });
         }
         self.tail = self.todo.len();
         self.todo
@@ -150,12 +149,9 @@ impl Lazy {
         let mut fresh = self.fresh.iter().copied().peekable();
         for d in &self.dirty {
             add_base(&mut acc, t, d.at);
-            let mut from = d.lo;
-            while let Some(f) = fresh.next_if(|&f| f < d.hi) {
-                add_own(&mut acc, &preds[from..f]);
-                from = f + 1;
-            }
-            add_own(&mut acc, &preds[from..d.hi]);
+            spans_less_fresh(d.lo..d.hi, &mut fresh, |span| {
+                add_own(&mut acc, &preds[span])
+            });
             // A run holds a fresh token, so t > 0 from here on.
             let next = d.at + (d.hi - d.lo);
             n += next - t;

@@ -8,6 +8,9 @@
 //!
 //! [`ConfidenceModel::local_predictions`]: crate::model::ConfidenceModel::local_predictions
 
+use std::iter::Peekable;
+use std::ops::Range;
+
 use crate::model::next_revealed;
 use crate::state::{Prediction, Token, MASK};
 
@@ -89,12 +92,7 @@ impl Reuse {
         // A dirty run is masked but for its fresh tokens (in `fresh`, sorted by now).
         let mut fresh = self.fresh.iter().copied().peekable();
         for &(lo, hi) in &self.dirty {
-            let mut from = lo;
-            while let Some(f) = fresh.next_if(|&f| f < hi) {
-                self.todo.extend(from..f);
-                from = f + 1;
-            }
-            self.todo.extend(from..hi);
+            spans_less_fresh(lo..hi, &mut fresh, |span| self.todo.extend(span));
         }
         debug_assert!(self.todo.iter().all(|&i| tokens[i] == MASK));
         self.todo
@@ -123,6 +121,22 @@ impl Reuse {
             self.dirty.push((lo, hi));
         }
     }
+}
+
+/// Calls `each` on the spans of `run` between the fresh positions `fresh` yields inside it
+/// (ascending; those below `run.end` are consumed), in order: a dirty run's masked
+/// positions, since its fresh positions are revealed in the branch.
+pub(super) fn spans_less_fresh(
+    run: Range<usize>,
+    fresh: &mut Peekable<impl Iterator<Item = usize>>,
+    mut each: impl FnMut(Range<usize>),
+) {
+    let mut from = run.start;
+    while let Some(f) = fresh.next_if(|&f| f < run.end) {
+        each(from..f);
+        from = f + 1;
+    }
+    each(from..run.end);
 }
 
 #[cfg(test)]
