@@ -3,9 +3,12 @@
 //! Its only error source is parallel filling: it fills with a product of marginals where the
 //! chain has a joint. A marginal needs two matrix powers; they are computed once per model
 //! on first use and shared by every decode, so one marginal costs O(V).
+//!
+//! `sample` draws prompts and continuations from the chain's rows.
+
+mod sample;
 
 use ndarray::{Array2, ArrayView2};
-use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::memo::{key, owner_id, PredictionMemo, MAX_TOKEN};
@@ -14,6 +17,8 @@ use super::run_memo::{for_each_group, RunMemo};
 use super::{predict_from_distributions, ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token};
+
+pub(crate) use sample::{argmax, continue_chain, sample_chain};
 
 /// The Markov oracle over a row-stochastic transition matrix T.
 #[derive(Debug)]
@@ -257,146 +262,5 @@ impl ConfidenceModel for MarkovOracle {
     }
 }
 
-/// argmax with the smallest index on ties.
-pub(crate) fn argmax(values: impl Iterator<Item = f64>) -> Token {
-    let mut best = 0;
-    let mut best_v = f64::NEG_INFINITY;
-    for (i, v) in values.enumerate() {
-        if v > best_v {
-            best = i;
-            best_v = v;
-        }
-    }
-    best as Token
-}
-
-/// A prompt drawn from a chain: the first token uniform over the non-EOS tokens, the rest
-/// by the chain's rows.
-pub(crate) fn sample_chain(
-    t: ArrayView2<'_, f64>,
-    eos: Option<Token>,
-    len: usize,
-    rng: &mut ChaCha8Rng,
-) -> Vec<Token> {
-    let v = t.nrows();
-    let eos = eos.filter(|&e| (e as usize) < v);
-    let starts = v - usize::from(eos.is_some());
-    let mut first = rng.random_range(0..starts.max(1)) as Token;
-    // Skip over EOS, unless EOS is the only token there is.
-    if starts > 0 && eos.is_some_and(|e| first >= e) {
-        first += 1;
-    }
-    let mut out = vec![first];
-    continue_chain(t, &mut out, len, rng);
-    out
-}
-
-/// Extends a non-empty `out` to `len` tokens by the chain's rows, one uniform draw a token
-/// (the last token if rounding leaves the row's sum below the draw).
-pub(crate) fn continue_chain(
-    t: ArrayView2<'_, f64>,
-    out: &mut Vec<Token>,
-    len: usize,
-    rng: &mut ChaCha8Rng,
-) {
-    let v = t.nrows();
-    while out.len() < len {
-        let row = t.row(*out.last().expect("non-empty") as usize);
-        let u: f64 = rng.random();
-        let mut acc = 0.0;
-        let mut next = v - 1;
-        for (j, &p) in row.iter().enumerate() {
-            acc += p;
-            if u < acc {
-                next = j;
-                break;
-            }
-        }
-        out.push(next as Token);
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::state::{ConfidenceKind, Prediction};
-    use ndarray::array;
-
-    fn chain() -> MarkovOracle {
-        let t = array![[0.5, 0.5, 0.0], [0.0, 0.1, 0.9], [1.0, 0.0, 0.0]];
-        MarkovOracle::new(t, None, Attention::Full, 8)
-    }
-
-    #[test]
-    fn powers_match_matrix_products() {
-        let m = chain();
-        let t2 = m.t.dot(&m.t);
-        let t3 = t2.dot(&m.t);
-        for (a, b) in m.power(3).iter().zip(t3.iter()) {
-            assert!((a - b).abs() < 1e-15);
-        }
-        for (a, b) in m.power(2).iter().zip(t2.iter()) {
-            assert!((a - b).abs() < 1e-15);
-        }
-    }
-
-    #[test]
-    fn bridge_marginal_is_exact() {
-        // q(v) for x0 = 0, one masked position, x2 = 2: T[0,v] T[v,2] = [0, 0.45, 0].
-        let m = chain();
-        let mut q = vec![0.0; 3];
-        m.marginal(0, 1, Some((2, 1)), &mut q);
-        assert_eq!(q, vec![0.0, 1.0, 0.0]);
-        // An unreachable right neighbour falls back to the left-only form.
-        m.marginal(2, 1, Some((2, 1)), &mut q);
-        assert_eq!(q, vec![1.0, 0.0, 0.0]);
-    }
-
-    #[test]
-    fn predict_sees_right_neighbours_only_within_attention() {
-        let sticky = array![[0.9, 0.1], [0.1, 0.9]];
-        let mut b = Branch::new(&[1], 2);
-        b.append_block();
-        b.append_block();
-        b.commit(3, 0, None);
-        let mut out = vec![Prediction::default(); b.tokens.len()];
-        // Full attention: position 2 bridges x0 = 1 (two steps left) and x3 = 0 (one step
-        // right): q(v) is proportional to T^2[1, v] T[v, 0] = [0.162, 0.082].
-        let full = MarkovOracle::new(sticky.clone(), None, Attention::Full, 8);
-        full.predict(
-            &b,
-            &[1, 2, 4],
-            ConfidenceKind::Prob,
-            1,
-            &mut out,
-            &mut Scratch::default(),
-        );
-        assert!((out[2].prob - 0.162 / 0.244).abs() < 1e-12);
-        assert_eq!((out[2].token, out[4].token), (0, 0));
-        // Block-causal: position 2 (block 0) cannot see position 3 (block 1).
-        let causal = MarkovOracle::new(sticky, None, Attention::BlockCausal, 8);
-        causal.predict(
-            &b,
-            &[2],
-            ConfidenceKind::Prob,
-            1,
-            &mut out,
-            &mut Scratch::default(),
-        );
-        let two_steps = 0.9 * 0.9 + 0.1 * 0.1;
-        assert!((out[2].prob - two_steps).abs() < 1e-12);
-        assert_eq!(out[2].token, 1);
-    }
-
-    #[test]
-    fn quality_counts_invalid_pairs_and_greedy() {
-        let m = chain();
-        let q = m.quality(&[0], &[0, 2, 0], &[], &mut Scratch::default());
-        assert_eq!(q.invalid_transitions, Some(1));
-        assert_eq!(q.matches_greedy, Some(false));
-        let g = m.quality(&[1], &[2, 0, 0], &[], &mut Scratch::default());
-        assert_eq!(g.invalid_transitions, Some(0));
-        assert_eq!(g.matches_greedy, Some(true));
-        assert!((g.log_likelihood.unwrap() - (0.9f64.ln() + 0.5f64.ln())).abs() < 1e-12);
-    }
-}
+mod tests;
