@@ -17,7 +17,6 @@
 //! into ordered stages and only the last one ends at EOS (see [`super::stages`]). The chain
 //! goes to the exact Markov oracle like any other, so the
 //! miscalibration wrapper and every decoder apply unchanged.
-
 //!
 //! `layout` cuts the vocabulary into phrases; `transitions` draws each phrase's decision and
 //! writes the matrix rows.
