@@ -24,6 +24,7 @@ mod encode;
 mod facet;
 mod frontier;
 mod glyphs;
+mod k_axis;
 mod marks;
 mod quality;
 mod raster;

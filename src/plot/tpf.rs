@@ -11,7 +11,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::common::{self as c, Axes, Chart};
 use super::data::{ConfigPoint, PlotData};
-use super::facet::{self, Facet, KScale};
+use super::facet::{self, Facet};
+use super::k_axis::{self, KScale};
 
 /// X axis description (linear k).
 pub(crate) const X_DESC: &str = "lookahead branches k (count)";
@@ -36,7 +37,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         c::TITLE_PX,
     )?;
     let all = c::series(&data.configs);
-    let categorical = facet::categorical(&all);
+    let categorical = k_axis::categorical(&all);
     let ks: Vec<usize> = data.configs.iter().map(|p| p.branches).collect();
     let scale = KScale::new(&ks, data.k_axis);
     let facets = facet::facets(all);
@@ -390,7 +391,7 @@ fn pairs<DB: DrawingBackend>(
     let base = area.get_base_pixel();
     let room = (x_px.end - x_px.start) as f64 / n as f64 - 8.0;
     let names: Vec<&str> = f.series.iter().map(|s| s.label.as_str()).collect();
-    let (px, lines) = facet::category_names(&names, room)?;
+    let (px, lines) = k_axis::category_names(&names, room)?;
     let style = TextStyle::from((c::FONT, px).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, s) in f.series.iter().enumerate() {
         let (cx, _) = chart.backend_coord(&(i as f64, y.start));
