@@ -8,11 +8,36 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{axes, speedup, whisker, BAND, CASES_DESC, GREY, WORLD};
-use crate::plot::common as c;
+use crate::plot::common::{self as c, Chart};
 use crate::plot::facet::Facet;
 use crate::plot::k_axis;
 
-/// One panel of k = 0 / LoPA pairs, one category per series.
+/// Legend text of the k = 0 points.
+const ZERO: &str = "k = 0 (anchor decoder alone)";
+/// Legend text of the LoPA points.
+const LOPA: &str = "LoPA (its k under the case)";
+
+/// Where a point of category `i` sits (k = 0 left of the category, LoPA right) and its
+/// colour.
+fn place(i: usize, lopa: bool) -> (f64, RGBColor) {
+    let offset = 0.17;
+    if lopa {
+        (i as f64 + offset, c::palette(0))
+    } else {
+        (i as f64 - offset, c::palette(7))
+    }
+}
+
+/// Which legend entries the points drew: k = 0, LoPA, the whiskers across worlds.
+#[derive(Default)]
+struct Drawn {
+    zero: bool,
+    lopa: bool,
+    worlds: bool,
+}
+
+/// One panel of k = 0 / LoPA pairs, one category per series: the points, the legend's
+/// spot, then the speed-ups, which keep clear of it, and the category names.
 pub(super) fn pairs<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     f: &Facet,
@@ -22,21 +47,42 @@ pub(super) fn pairs<DB: DrawingBackend>(
     let x = -0.5..(n as f64 - 0.5);
     let blank = |_: &f64| String::new();
     let mut chart = c::frame(area, &axes(x, y.clone(), CASES_DESC, Some(&blank)))?;
-    let zero_color = c::palette(7);
-    let lopa_color = c::palette(0);
-    let offset = 0.17;
     let mut avoid = c::Obstacles::default();
-    let mut labels = Vec::new();
-    let mut drawn = (false, false, false);
+    let drawn = points(&mut chart, f, &mut avoid)?;
+    let labels = legend_entries(&mut chart, &drawn)?;
+    let spot = c::place_legend(&chart, &labels, &mut avoid)?;
+    for (i, s) in f.series.iter().enumerate() {
+        let base = s.points.iter().find(|p| p.branches == 0).map(|p| p.tpf);
+        for p in &s.points {
+            let lopa = p.branches > 0;
+            let (xi, color) = place(i, lopa);
+            let text = if lopa {
+                speedup(p, base)
+            } else {
+                format!("{:.2}", p.tpf)
+            };
+            avoid.label(&chart, (xi, p.tpf), text, color)?;
+        }
+    }
+    category_names(area, &chart, f, y.start)?;
+    c::draw_legend(&mut chart, spot)
+}
+
+/// Each point with its interval over sequences, and its whisker across worlds.
+fn points<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    f: &Facet,
+    avoid: &mut c::Obstacles,
+) -> Result<Drawn, String> {
+    let mut drawn = Drawn::default();
     for (i, s) in f.series.iter().enumerate() {
         for p in &s.points {
             let lopa = p.branches > 0;
-            let xi = i as f64 + if lopa { offset } else { -offset };
-            let color = if lopa { lopa_color } else { zero_color };
+            let (xi, color) = place(i, lopa);
             if let Some(w) = p.tpf_world {
-                whisker(&mut chart, xi, w, color.mix(0.6).stroke_width(2), 12)?;
-                if !drawn.2 {
-                    drawn.2 = true;
+                whisker(chart, xi, w, color.mix(0.6).stroke_width(2), 12)?;
+                if !drawn.worlds {
+                    drawn.worlds = true;
                     chart
                         .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
                         .map_err(c::err)?
@@ -49,17 +95,11 @@ pub(super) fn pairs<DB: DrawingBackend>(
                         });
                 }
             }
-            whisker(
-                &mut chart,
-                xi,
-                (p.tpf_lo, p.tpf_hi),
-                color.stroke_width(4),
-                7,
-            )?;
+            whisker(chart, xi, (p.tpf_lo, p.tpf_hi), color.stroke_width(4), 7)?;
             if !p.tpf.is_finite() {
                 continue;
             }
-            avoid.points(&chart, &[(xi, p.tpf), (xi, p.tpf_lo), (xi, p.tpf_hi)]);
+            avoid.points(chart, &[(xi, p.tpf), (xi, p.tpf_lo), (xi, p.tpf_hi)]);
             let anno = if lopa {
                 chart
                     .draw_series([TriangleMarker::new((xi, p.tpf), 11, color.filled())])
@@ -69,32 +109,36 @@ pub(super) fn pairs<DB: DrawingBackend>(
                     .draw_series([Circle::new((xi, p.tpf), c::POINT_PX + 1, color.filled())])
                     .map_err(c::err)?
             };
-            if lopa && !drawn.1 {
-                drawn.1 = true;
-                anno.label("LoPA (its k under the case)")
-                    .legend(move |(x, y)| {
-                        TriangleMarker::new((x + 17, y), 11, lopa_color.filled())
-                    });
-            } else if !lopa && !drawn.0 {
-                drawn.0 = true;
-                anno.label("k = 0 (anchor decoder alone)")
-                    .legend(move |(x, y)| {
-                        Circle::new((x + 17, y), c::POINT_PX, zero_color.filled())
-                    });
+            if lopa && !drawn.lopa {
+                drawn.lopa = true;
+                anno.label(LOPA)
+                    .legend(move |(x, y)| TriangleMarker::new((x + 17, y), 11, color.filled()));
+            } else if !lopa && !drawn.zero {
+                drawn.zero = true;
+                anno.label(ZERO)
+                    .legend(move |(x, y)| Circle::new((x + 17, y), c::POINT_PX, color.filled()));
             }
         }
     }
-    if drawn.0 {
-        labels.push("k = 0 (anchor decoder alone)".to_string());
+    Ok(drawn)
+}
+
+/// The legend's texts in its order, with a legend-only entry that names the bars.
+fn legend_entries<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    drawn: &Drawn,
+) -> Result<Vec<String>, String> {
+    let mut labels = Vec::new();
+    if drawn.zero {
+        labels.push(ZERO.to_string());
     }
-    if drawn.1 {
-        labels.push("LoPA (its k under the case)".to_string());
+    if drawn.lopa {
+        labels.push(LOPA.to_string());
     }
     labels.push(format!("bars: {BAND}"));
-    if drawn.2 {
+    if drawn.worlds {
         labels.push(WORLD.to_string());
     }
-    // A legend-only entry that names the bars.
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
         .map_err(c::err)?
@@ -103,23 +147,18 @@ pub(super) fn pairs<DB: DrawingBackend>(
             EmptyElement::at((x + 17, y))
                 + PathElement::new(vec![(0, -9), (0, 9)], GREY.stroke_width(4))
         });
-    let spot = c::place_legend(&chart, &labels, &mut avoid)?;
-    for (i, s) in f.series.iter().enumerate() {
-        let base = s.points.iter().find(|p| p.branches == 0).map(|p| p.tpf);
-        for p in &s.points {
-            let lopa = p.branches > 0;
-            let xi = i as f64 + if lopa { offset } else { -offset };
-            let text = if lopa {
-                speedup(p, base)
-            } else {
-                format!("{:.2}", p.tpf)
-            };
-            let color = if lopa { lopa_color } else { zero_color };
-            avoid.label(&chart, (xi, p.tpf), text, color)?;
-        }
-    }
-    // Category names under the axis: the series, then its k. Long names shrink, then break
-    // in two at a separator, so that neighbours never overlap.
+    Ok(labels)
+}
+
+/// Category names under the axis: the series, then its k. Long names shrink, then break
+/// in two at a separator, so that neighbours never overlap.
+fn category_names<'a, DB: DrawingBackend + 'a>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart<'a, DB>,
+    f: &Facet,
+    y_start: f64,
+) -> Result<(), String> {
+    let n = f.series.len().max(1);
     let (x_px, y_px) = chart.plotting_area().get_pixel_range();
     let base = area.get_base_pixel();
     let room = (x_px.end - x_px.start) as f64 / n as f64 - 8.0;
@@ -127,7 +166,7 @@ pub(super) fn pairs<DB: DrawingBackend>(
     let (px, lines) = k_axis::category_names(&names, room)?;
     let style = TextStyle::from((c::FONT, px).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, s) in f.series.iter().enumerate() {
-        let (cx, _) = chart.backend_coord(&(i as f64, y.start));
+        let (cx, _) = chart.backend_coord(&(i as f64, y_start));
         let k = s.points.iter().map(|p| p.branches).max().unwrap_or(0);
         let mut dy = 8;
         for line in lines[i]
@@ -140,5 +179,5 @@ pub(super) fn pairs<DB: DrawingBackend>(
             dy += px as i32 + 2;
         }
     }
-    c::draw_legend(&mut chart, spot)
+    Ok(())
 }
