@@ -1,8 +1,8 @@
 //! The matrix powers T^n of a Markov oracle, built on first use and shared by every decode.
 //!
 //! P^n = P^(n-1) T, so row i of P^n depends on row i of P^(n-1) alone. When a decode asks
-//! for a power not built yet, the missing powers up to it form a batch whose rows are cut
-//! into chunks; every thread that asks for a power of the batch takes chunks until none is
+//! for a power not built yet, the missing powers up to it, or up to twice the exponent built
+//! if that is more, form a batch whose rows are cut into chunks; every thread that asks for a power of the batch takes chunks until none is
 //! left, each chunk carried through all the batch's powers without waiting for the others.
 //! So the threads of a sweep, whose first decodes all wait for the same powers, share that
 //! work instead of one computing it while the others wait. No thread pool is used: a thread
@@ -106,14 +106,21 @@ impl Powers {
                 return;
             }
             let built = state.built;
+            // Decodes ask for the powers one distance at a time as their masked runs grow,
+            // so a batch of the one power asked for would give the threads a tiny batch to
+            // share (chunks of a few microseconds, each waited for under the lock). Doubling
+            // what is built makes a few large batches instead, at most twice the powers
+            // ever asked for.
+            let target = n.max(2 * built).min(self.levels.len() - 1);
             let batch = state.batch.get_or_insert_with(|| {
                 let rows = chunk_rows(v);
-                let mut levels: Vec<Array2<f64>> =
-                    (built + 1..=n).map(|_| Array2::zeros((v, v))).collect();
+                let mut levels: Vec<Array2<f64>> = (built + 1..=target)
+                    .map(|_| Array2::zeros((v, v)))
+                    .collect();
                 let out = levels.iter_mut().map(|p| Entries(p.as_mut_ptr())).collect();
                 Batch {
                     from: built + 1,
-                    to: n,
+                    to: target,
                     levels,
                     out,
                     rows,
@@ -302,6 +309,22 @@ mod tests {
                 }
             });
         }
+    }
+
+    #[test]
+    fn a_batch_at_least_doubles_what_is_built_and_stops_at_the_last_power() {
+        let powers = Powers::new(matrix(5), 20);
+        let built = |p: &Powers| p.building.lock().expect("lock").built;
+        powers.get(3);
+        assert_eq!(built(&powers), 3);
+        powers.get(4);
+        assert_eq!(built(&powers), 6);
+        assert!(powers.levels[5].get().is_some() && powers.levels[7].get().is_none());
+        powers.get(19);
+        assert_eq!(built(&powers), 19);
+        powers.get(20);
+        assert_eq!(built(&powers), 20);
+        assert!(powers.levels.iter().skip(1).all(|l| l.get().is_some()));
     }
 
     #[test]

@@ -36,15 +36,25 @@ pub fn render_figures(data: &PlotData, dir: &Path) -> Result<Vec<Rendered>, Plot
         path: dir.to_path_buf(),
         source,
     })?;
-    let jobs: Vec<(&str, &str)> = figures(data)
-        .into_iter()
-        .flat_map(|name| [(name, "png"), (name, "svg")])
+    let names = figures(data);
+    // The PNGs (drawn and encoded, several times an SVG's cost) go first and every file is
+    // a job of its own, so the cheap SVGs fill in at the end instead of one PNG running
+    // alone while the other threads wait.
+    let jobs: Vec<(&str, &str)> = ["png", "svg"]
+        .iter()
+        .flat_map(|&ext| names.iter().map(move |&name| (name, ext)))
         .collect();
-    // Figures are independent: draw them on every thread (rasterising and PNG encoding
-    // dominate a small run). Results come back in job order, so the first failure in that
-    // order is the one reported, whatever the thread count.
-    jobs.par_iter()
-        .map(|&(name, ext)| render_one(name, ext, data, dir))
+    let mut done: Vec<Option<Result<Rendered, PlotError>>> = jobs
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(name, ext)| Some(render_one(name, ext, data, dir)))
+        .collect();
+    // Back in figure order, each PNG before its SVG; the first failure in that order is the
+    // one reported, whatever the thread count.
+    let n = names.len();
+    (0..n)
+        .flat_map(|i| [i, n + i])
+        .map(|j| done[j].take().expect("each job taken once"))
         .collect()
 }
 
