@@ -38,6 +38,30 @@ pub struct ConfigPoint {
     pub search: Option<String>,
 }
 
+/// A configuration of case `case` at k branches, with TPF 1 + k and nothing else measured:
+/// the figures' unit tests build their sweeps from it.
+#[cfg(test)]
+pub(crate) fn test_point(config: usize, case: &str, k: usize) -> ConfigPoint {
+    ConfigPoint {
+        config,
+        case: Some(case.to_string()),
+        swept: vec![],
+        branches: k,
+        tpf: 1.0 + k as f64,
+        tpf_lo: 1.0,
+        tpf_hi: 1.0,
+        tpf_world: None,
+        invalid_per_1k: None,
+        greedy_match_rate: None,
+        log_likelihood_mean: None,
+        plan_consistent_rate: None,
+        token_errors_per_1k: None,
+        branch_tokens_per_token: 1.0,
+        decoder: None,
+        search: None,
+    }
+}
+
 impl ConfigPoint {
     /// The swept values other than `search.branches`, plus the case: what tells apart the
     /// lines of a figure whose x axis is k.

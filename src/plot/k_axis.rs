@@ -138,28 +138,7 @@ pub(crate) fn split_name(name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::data::ConfigPoint;
-
-    fn point(config: usize, case: &str, k: usize) -> ConfigPoint {
-        ConfigPoint {
-            config,
-            case: Some(case.to_string()),
-            swept: vec![],
-            branches: k,
-            tpf: 1.0 + k as f64,
-            tpf_lo: 1.0,
-            tpf_hi: 1.0,
-            tpf_world: None,
-            invalid_per_1k: None,
-            greedy_match_rate: None,
-            log_likelihood_mean: None,
-            plan_consistent_rate: None,
-            token_errors_per_1k: None,
-            branch_tokens_per_token: 1.0,
-            decoder: None,
-            search: None,
-        }
-    }
+    use crate::plot::data::test_point as point;
 
     #[test]
     fn log2_axis_for_powers_of_two() {

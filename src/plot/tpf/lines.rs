@@ -6,7 +6,7 @@ use std::ops::Range;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{axes, speedup, whisker, BAND, GREY, WORLD};
+use super::{axes, speedup, whisker, world_legend, BAND, GREY, WORLD};
 use crate::plot::common::{self as c, Chart};
 use crate::plot::data::ConfigPoint;
 use crate::plot::facet::Facet;
@@ -107,16 +107,7 @@ fn world_whiskers<'a, DB: DrawingBackend + 'a>(
         }
         if first {
             first = false;
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                .map_err(c::err)?
-                .label(WORLD)
-                .legend(|(x, y)| {
-                    EmptyElement::at((x + 17, y))
-                        + PathElement::new(vec![(0, -9), (0, 9)], GREY.stroke_width(2))
-                        + PathElement::new(vec![(-6, -9), (6, -9)], GREY.stroke_width(2))
-                        + PathElement::new(vec![(-6, 9), (6, 9)], GREY.stroke_width(2))
-                });
+            world_legend(chart, 6)?;
             labels.push(WORLD.to_string());
         }
     }

@@ -112,6 +112,25 @@ fn speedup(p: &ConfigPoint, base: Option<f64>) -> String {
     }
 }
 
+/// The legend entry of the across-worlds whiskers: a grey bar with caps `cap` pixels wide,
+/// as the panel draws them.
+fn world_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    cap: i32,
+) -> Result<(), String> {
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+        .map_err(c::err)?
+        .label(WORLD)
+        .legend(move |(x, y)| {
+            EmptyElement::at((x + 17, y))
+                + PathElement::new(vec![(0, -9), (0, 9)], GREY.stroke_width(2))
+                + PathElement::new(vec![(-cap, -9), (cap, -9)], GREY.stroke_width(2))
+                + PathElement::new(vec![(-cap, 9), (cap, 9)], GREY.stroke_width(2))
+        });
+    Ok(())
+}
+
 /// Vertical bars from `lo` to `hi` at `x`, with caps `cap` pixels wide.
 fn whisker<DB: DrawingBackend>(
     chart: &mut Chart<DB>,

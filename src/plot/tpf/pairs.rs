@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{axes, speedup, whisker, BAND, CASES_DESC, GREY, WORLD};
+use super::{axes, speedup, whisker, world_legend, BAND, CASES_DESC, GREY, WORLD};
 use crate::plot::common::{self as c, Chart};
 use crate::plot::facet::Facet;
 use crate::plot::k_axis;
@@ -83,16 +83,7 @@ fn points<'a, DB: DrawingBackend + 'a>(
                 whisker(chart, xi, w, color.mix(0.6).stroke_width(2), 12)?;
                 if !drawn.worlds {
                     drawn.worlds = true;
-                    chart
-                        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                        .map_err(c::err)?
-                        .label(WORLD)
-                        .legend(|(x, y)| {
-                            EmptyElement::at((x + 17, y))
-                                + PathElement::new(vec![(0, -9), (0, 9)], GREY.stroke_width(2))
-                                + PathElement::new(vec![(-9, -9), (9, -9)], GREY.stroke_width(2))
-                                + PathElement::new(vec![(-9, 9), (9, 9)], GREY.stroke_width(2))
-                        });
+                    world_legend(chart, 9)?;
                 }
             }
             whisker(chart, xi, (p.tpf_lo, p.tpf_hi), color.stroke_width(4), 7)?;
