@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the hot loop (docs/performance.md has the numbers and the
 //! commands). Each point decodes fresh sequences (the sequence number runs on, so memos
-//! warm up as in a sweep rather than replaying one decode) and reports rounds per second
-//! as its throughput: time per iteration / rounds is the per-round cost.
+//! warm up as in a sweep rather than replaying one decode), and criterion's time per
+//! iteration is the time per round of the decodes timed (see [`point`]).
 //!
 //! - `round_vs_k/<family>/<k>`: k = 0..32 lookahead branches, L = 512, V = 32.
 //! - `round_vs_L/<family>/<L>`: L = 256..8192, k = 4, V = 32.
@@ -14,14 +14,14 @@
 //!   per configuration, on every thread.
 //!
 //! Beside each point's criterion output, `lopa.json` records the rounds per decode and the
-//! positions processed per round (all branches), from the warm-up decodes, so that
+//! positions processed per round (all branches) of every decode the point timed, so that
 //! `examples/perf_plot.rs` can print the cost per branch and per position.
 //!
 //! Run: `cargo bench --bench decode` (about three minutes); one group: `-- round_vs_k`.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -56,33 +56,49 @@ fn family_eos(kind: &str, k: usize, l: usize, v: usize, block: usize, eos: bool)
     s.setups(&resolved).expect("setup builds").remove(0)
 }
 
-/// Benchmarks `setup` under `id`: each iteration decodes the next sequence.
+/// Benchmarks `setup` under `id`: each iteration decodes the next sequence, and criterion's
+/// time per iteration is the time per round of the decodes it timed.
+///
+/// Sequences differ in their rounds by a factor of several (the EOS hazard ends some
+/// early), so the rounds must be counted on the very decodes that are timed: a count from
+/// a few other sequences made the per-round cost of one k look twice that of its
+/// neighbours. Each batch of `iters` decodes reports its elapsed time scaled by
+/// `iters / rounds`, its own rounds.
 fn point(g: &mut BenchmarkGroup<'_, WallTime>, group: &str, id: String, setup: &Setup) {
     let mut ws = Workspace::default();
-    // Rounds per decode, from sequences the measurement does not start with; decoding
-    // them also warms the shared matrix-power cache.
-    let warm = 8;
-    let (mut rounds, mut positions) = (0u64, 0u64);
-    for seq in 1000..1000 + warm {
-        let r = setup.decode(seq, &mut ws).expect("decodes");
-        rounds += r.rounds;
-        positions += r.branch_tokens;
+    // Warms the shared matrix-power cache, outside the measurement.
+    for seq in 1000..1008 {
+        setup.decode(seq, &mut ws).expect("decodes");
     }
-    g.throughput(Throughput::Elements(rounds.div_ceil(warm as u64)));
-    let mut seq = 0;
+    g.throughput(Throughput::Elements(1));
+    let (mut seq, mut decodes, mut rounds, mut positions) = (0usize, 0u64, 0u64, 0u64);
     g.bench_function(&id, |b| {
-        b.iter(|| {
-            seq += 1;
-            black_box(setup.decode(seq, &mut ws).expect("decodes"))
+        b.iter_custom(|iters| {
+            let (mut batch_rounds, start) = (0u64, Instant::now());
+            for _ in 0..iters {
+                seq += 1;
+                let r = black_box(setup.decode(seq, &mut ws).expect("decodes"));
+                batch_rounds += r.rounds;
+                positions += r.branch_tokens;
+            }
+            let elapsed = start.elapsed();
+            decodes += iters;
+            rounds += batch_rounds;
+            elapsed.mul_f64(iters as f64 / batch_rounds.max(1) as f64)
         })
     });
+    if decodes == 0 {
+        // Filtered out on the command line: keep the side file of the last run that timed it.
+        return;
+    }
     // Criterion names the folder after the id with '/' replaced.
     let dir = root()
         .join("target/criterion")
         .join(group)
         .join(id.replace('/', "_"));
     let side = serde_json::json!({
-        "rounds_per_decode": rounds as f64 / warm as f64,
+        "decodes": decodes,
+        "rounds_per_decode": rounds as f64 / decodes.max(1) as f64,
         "positions_per_round": positions as f64 / rounds.max(1) as f64,
     });
     if std::fs::create_dir_all(&dir).is_ok() {
