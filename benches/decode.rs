@@ -61,8 +61,8 @@ fn family_eos(kind: &str, k: usize, l: usize, v: usize, block: usize, eos: bool)
 ///
 /// Sequences differ in their rounds by a factor of several (the EOS hazard ends some
 /// early), so the rounds must be counted on the very decodes that are timed: a count from
-/// a few other sequences made the per-round cost of one k look up to 1.5 times that of its
-/// neighbours. Each batch of `iters` decodes reports its elapsed time scaled by
+/// 8 other sequences made plan's per-round cost at k = 16 look 1.5 times too high and at
+/// k = 4 too low. Each batch of `iters` decodes reports its elapsed time scaled by
 /// `iters / rounds`, its own rounds.
 fn point(g: &mut BenchmarkGroup<'_, WallTime>, group: &str, id: String, setup: &Setup) {
     let mut ws = Workspace::default();
