@@ -4,10 +4,14 @@
 # give the same rounds per (k, sequence), and prints sequences per second and the ratio.
 # A benchmark tool, not part of CI. Usage (from the crate root, after cargo build --release):
 #   benches/reference/compare.sh [V] [L] [SEQUENCES] [DECODER] [ATTENTION] [CONFIDENCE]
+# lopa-sim runs take a fraction of a second, so one shot is noisy (218x to 389x in three
+# shots of the same command): each lopa-sim command is timed REPEAT times (default 5) and
+# the median is used. NumPy's run, a minute or more, is timed once.
 set -euo pipefail
 V=${1:-32}; L=${2:-256}; SEQ=${3:-32}; DEC=${4:-d2f}; ATT=${5:-full}; CONF=${6:-prob}
 PY=${PYTHON:-/usr/bin/python3}
 BIN=${BIN:-target/release/lopa-sim}
+REPEAT=${REPEAT:-5}
 W=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $W" || trap 'rm -rf "$W"' EXIT
 "$PY" - "$V" "$W" <<'PYEOF'
@@ -58,12 +62,19 @@ cat > "$W/bench.json" <<JSON
  "branches": [0, 2, 4, 8, 16], "prompts": $PROMPTS}
 JSON
 N=$((SEQ * 5))
-t0=$(date +%s.%N)
-"$BIN" run "$W/bench.toml" -q --out "$W/out" --force
+# The median wall time in seconds of REPEAT runs of the command given.
+median_time() {
+  for _ in $(seq "$REPEAT"); do
+    local a b
+    a=$(date +%s.%N); "$@"; b=$(date +%s.%N)
+    echo "$b - $a" | bc -l
+  done | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+ours=$(median_time "$BIN" run "$W/bench.toml" -q --out "$W/out" --force)
 t1=$(date +%s.%N)
 "$PY" "$(dirname "$0")/markov_ref.py" "$W/bench.json" > "$W/ref.csv"
 t2=$(date +%s.%N)
-ours=$(echo "$t1 - $t0" | bc -l); theirs=$(echo "$t2 - $t1" | bc -l)
+theirs=$(echo "$t2 - $t1" | bc -l)
 # runs.csv: config,seq,search.branches,rounds,tokens,...
 tail -n +2 "$W/out/runs.csv" | cut -d, -f3,2,4,5 | awk -F, '{print $2","$1","$3","$4}' | sort > "$W/a"
 sort "$W/ref.csv" > "$W/b"
@@ -71,11 +82,8 @@ same=$(comm -12 "$W/a" "$W/b" | wc -l)
 # The same command with one sequence per configuration: what the run costs whatever its
 # size (loading, writing, the figures). The NumPy reference has no such part, so the
 # ratio of per-sequence costs beyond it is printed too, beside the whole-command ratio.
-t3=$(date +%s.%N)
-"$BIN" run "$W/bench.toml" -q --out "$W/out1" --force --set sequences=1
-t4=$(date +%s.%N)
-fixed=$(echo "$t4 - $t3" | bc -l)
-printf 'V=%s L=%s %s %s %s: %s decodes; lopa-sim %.3f s (%.1f seq/s), numpy %.3f s (%.1f seq/s), ratio %.0fx; rounds and tokens agree on %s of %s\n' \
+fixed=$(median_time "$BIN" run "$W/bench.toml" -q --out "$W/out1" --force --set sequences=1)
+printf 'V=%s L=%s %s %s %s: %s decodes; lopa-sim %.3f s (median of '"$REPEAT"' runs; %.1f seq/s), numpy %.3f s (%.1f seq/s), ratio %.0fx; rounds and tokens agree on %s of %s\n' \
   "$V" "$L" "$DEC" "$ATT" "$CONF" "$N" "$ours" "$(echo "$N / $ours" | bc -l)" "$theirs" "$(echo "$N / $theirs" | bc -l)" "$(echo "$theirs / $ours" | bc -l)" "$same" "$N"
 if [ "$SEQ" -gt 1 ]; then
   marginal=$(echo "($ours - $fixed) / ($N - 5)" | bc -l)
