@@ -12,6 +12,7 @@ V=${1:-32}; L=${2:-256}; SEQ=${3:-32}; DEC=${4:-d2f}; ATT=${5:-full}; CONF=${6:-
 PY=${PYTHON:-/usr/bin/python3}
 BIN=${BIN:-target/release/lopa-sim}
 REPEAT=${REPEAT:-5}
+case $REPEAT in (*[!0-9]*|""|0) echo "compare.sh: REPEAT must be a whole number >= 1, not '$REPEAT'" >&2; exit 2;; esac
 W=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $W" || trap 'rm -rf "$W"' EXIT
 "$PY" - "$V" "$W" <<'PYEOF'
