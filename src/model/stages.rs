@@ -222,6 +222,7 @@ mod tests {
             exact_share: 0.0,
             stages,
             output_length: 60.0,
+            fork: false,
         }
     }
 

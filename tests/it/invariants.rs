@@ -145,6 +145,8 @@ fn model(w: &World, attention: Attention, gen_length: usize) -> Arc<dyn Confiden
                     exact_share: 0.5,
                     stages: 1,
                     output_length: 0.0,
+                    // Both kinds of loose phrase, leaking and forking.
+                    fork: w.seed % 2 == 1,
                 },
                 w.seed,
             );

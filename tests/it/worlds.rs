@@ -391,3 +391,18 @@ fn refused(text: &str) -> (std::process::Output, bool) {
     ]);
     (o, out.exists())
 }
+
+#[test]
+fn a_fork_without_loose_phrases_is_refused() {
+    let (o, wrote) = refused(&PHRASE.replace(
+        "phrase_length = 5.0",
+        "phrase_length = 5.0\nphrase_fork = true",
+    ));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("model.phrase_fork") && err.contains("phrase_determinism"),
+        "{err}"
+    );
+    assert!(!wrote, "a refused scenario writes nothing");
+}

@@ -9,6 +9,10 @@
 //! within-phrase token's mass leaves the phrase early, through the same decision as the
 //! phrase's end. Every non-EOS token sends `eos_hazard` to the absorbing EOS token.
 //!
+//! A loose phrase can instead fork (`fork`): its first token goes on to its own second
+//! token with `determinism` and to a variant's second token otherwise, and the rest of
+//! either is exact, so its confidence stays at `determinism` instead of decaying.
+//!
 //! Phrase lengths mix two kinds: a `short_share` of the phrases has `short_length` tokens;
 //! the others have floor or ceil of `phrase_length`, drawn so that their mean is
 //! `phrase_length`. With `topics` above 1 the phrases fall into closed groups, each with its
@@ -74,6 +78,18 @@ pub struct PhraseParams {
     /// `eos_hazard` instead). Split evenly over the stages.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub output_length: f64,
+    /// How a loose phrase (`determinism` below 1) is unsure of itself. `false` (leak): at
+    /// every token the rest of the mass leaves through its decision, so a neighbour's
+    /// confidence falls as `determinism` to the power of the distance. `true` (fork): only
+    /// its first token is unsure, going on to the second token of another phrase of its
+    /// group (its variant) with the rest of the mass; past that the text is exact, so every
+    /// later token has the same confidence, `determinism`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fork: bool,
+}
+
+fn is_false(x: &bool) -> bool {
+    !*x
 }
 
 fn one() -> usize {

@@ -19,6 +19,7 @@ fn params() -> PhraseParams {
         exact_share: 0.0,
         stages: 1,
         output_length: 0.0,
+        fork: false,
     }
 }
 
@@ -162,4 +163,51 @@ fn an_exact_share_makes_that_share_of_the_phrases_idioms() {
 fn the_seed_alone_fixes_the_matrix() {
     assert_eq!(generate(&params(), 7), generate(&params(), 7));
     assert_ne!(generate(&params(), 7), generate(&params(), 8));
+}
+
+#[test]
+fn a_forking_phrase_is_unsure_of_its_second_token_only() {
+    let leak = PhraseParams {
+        determinism: 0.9,
+        ..params()
+    };
+    let fork = PhraseParams {
+        fork: true,
+        ..leak.clone()
+    };
+    let t = generate(&fork, 5);
+    for row in t.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-12, "{row}");
+    }
+    let cut = phrases(&fork, &(1..40).collect::<Vec<_>>(), &mut phrase_rng(5));
+    let long: Vec<&Vec<usize>> = cut.iter().filter(|ph| ph.len() >= 3).collect();
+    assert!(!long.is_empty());
+    for ph in long {
+        // The first token: its own second token, or a variant's second token; no decision.
+        let out: Vec<(usize, f64)> = t
+            .row(ph[0])
+            .iter()
+            .enumerate()
+            .filter(|&(j, &x)| x > 0.0 && j != 0)
+            .map(|(j, &x)| (j, x))
+            .collect();
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!((t[[ph[0], ph[1]]] - 0.99 * 0.9).abs() < 1e-12);
+        let (v, x) = *out.iter().find(|&&(j, _)| j != ph[1]).unwrap();
+        assert!((x - 0.99 * 0.1).abs() < 1e-12);
+        let host = cut.iter().find(|o| o.contains(&v)).unwrap();
+        assert_eq!(host[1], v, "a fork goes to a variant's second token");
+        // Past the fork the phrase is exact, so its confidence does not decay: the chain
+        // reaches token j from the first with 0.9 x 0.99^j, not 0.9^j x 0.99^j.
+        for w in ph[1..].windows(2) {
+            assert!((t[[w[0], w[1]]] - 0.99).abs() < 1e-12);
+        }
+    }
+    // The knob changes the world only through its loose phrases.
+    assert_ne!(t, generate(&leak, 5));
+    let exact = PhraseParams {
+        fork: true,
+        ..params()
+    };
+    assert_eq!(generate(&exact, 5), generate(&params(), 5));
 }

@@ -4,6 +4,7 @@
 
 use ndarray::Array2;
 use rand::seq::index::sample;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -34,6 +35,7 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
     // next stage of its topic.
     let staged = stages::staging(params, &phrases, topics, topic, eos.is_some());
     let next = favourites(&staged, phrases.len(), &mut rng);
+    let variants = variants(params, &phrases, &exact, &staged, seed);
     let mut others: Vec<usize> = Vec::with_capacity(phrases.len());
     for (i, phrase) in phrases.iter().enumerate() {
         let peakedness = if topics == 1 {
@@ -51,9 +53,55 @@ pub fn generate(params: &PhraseParams, seed: u64) -> Array2<f64> {
             &mut rng,
         );
         let determinism = if exact[i] { 1.0 } else { params.determinism };
-        d.write_rows(&mut t, phrase, &phrases, determinism, staged.hazard[i], eos);
+        let variant = variants.get(i).copied().flatten().map(|o| &phrases[o][..]);
+        let rows = Rows {
+            determinism,
+            variant,
+            hazard: staged.hazard[i],
+            eos,
+        };
+        d.write_rows(&mut t, phrase, &phrases, &rows);
     }
     t
+}
+
+/// Under `fork`, each loose phrase of two or more tokens gets a variant: another phrase of
+/// its group with a second token, drawn uniformly from a stream of its own, so worlds
+/// without the knob keep their matrix. `None` for exact phrases, one-token phrases and
+/// phrases alone in their group.
+fn variants(
+    params: &PhraseParams,
+    phrases: &[Vec<usize>],
+    exact: &[bool],
+    staged: &Staging,
+    seed: u64,
+) -> Vec<Option<usize>> {
+    if !params.fork || params.determinism >= 1.0 {
+        return Vec::new();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x666f_726b_5f76_6172);
+    let group = &staged.group;
+    (0..phrases.len())
+        .map(|i| {
+            if exact[i] || phrases[i].len() < 2 {
+                return None;
+            }
+            let others: Vec<usize> = (0..phrases.len())
+                .filter(|&o| o != i && group[o] == group[i] && phrases[o].len() >= 2)
+                .collect();
+            (!others.is_empty()).then(|| others[rng.random_range(0..others.len())])
+        })
+        .collect()
+}
+
+/// What one phrase's rows need besides its decision.
+struct Rows<'a> {
+    /// Probability that a within-phrase token goes on inside the phrase.
+    determinism: f64,
+    /// The phrase its first token forks to (`fork`); then the rest is exact.
+    variant: Option<&'a [usize]>,
+    hazard: f64,
+    eos: Option<usize>,
 }
 
 /// Each phrase's favourite successor: the next phrase on one random cycle through its
@@ -146,25 +194,28 @@ fn decision(
 impl Decision {
     /// The rows of `phrase`'s tokens: each goes on inside the phrase with `determinism`,
     /// and the rest (all of it at the phrase's end) goes through this decision; every
-    /// token sends `hazard` to EOS.
-    fn write_rows(
-        &self,
-        t: &mut Array2<f64>,
-        phrase: &[usize],
-        phrases: &[Vec<usize>],
-        determinism: f64,
-        hazard: f64,
-        eos: Option<usize>,
-    ) {
+    /// token sends `hazard` to EOS. With a variant, the first token's rest goes to the
+    /// variant's second token instead, and the later tokens go on with certainty.
+    fn write_rows(&self, t: &mut Array2<f64>, phrase: &[usize], phrases: &[Vec<usize>], r: &Rows) {
+        let (determinism, hazard, eos) = (r.determinism, r.hazard, r.eos);
         let stay = 1.0 - self.advance;
         let keep = 1.0 - hazard;
         let last = phrase.len() - 1;
         for (k, &a) in phrase.iter().enumerate() {
-            let leave = if k == last {
-                1.0
-            } else {
-                t[[a, phrase[k + 1]]] += keep * determinism;
-                1.0 - determinism
+            let leave = match r.variant {
+                _ if k == last => 1.0,
+                Some(v) => {
+                    let on = if k == 0 { determinism } else { 1.0 };
+                    t[[a, phrase[k + 1]]] += keep * on;
+                    if k == 0 {
+                        t[[a, v[1]]] += keep * (1.0 - determinism);
+                    }
+                    0.0
+                }
+                None => {
+                    t[[a, phrase[k + 1]]] += keep * determinism;
+                    1.0 - determinism
+                }
             };
             if leave > 0.0 {
                 for (&p, wk) in self.picked.iter().zip(&self.w) {

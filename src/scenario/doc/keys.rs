@@ -49,6 +49,7 @@ pub const KEYS: &[&str] = &[
     "model.topics",
     "model.topic_spread",
     "model.exact_share",
+    "model.phrase_fork",
     "model.stages",
     "model.output_length",
     "model.temperature",

@@ -94,6 +94,8 @@ pub struct ModelDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_share: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub phrase_fork: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stages: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_length: Option<f64>,

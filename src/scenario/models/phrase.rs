@@ -60,6 +60,14 @@ impl Scenario {
                     .into(),
             ));
         }
+        // Read without writing the default back, as `topics` below.
+        let fork = m.phrase_fork.unwrap_or(false);
+        if fork && determinism >= 1.0 {
+            return Err(err(
+                "model.phrase_fork",
+                "forks loose phrases: set `model.phrase_determinism` below 1 too (at 1.0 every phrase is exact and nothing forks)".into(),
+            ));
+        }
         Ok(ModelSpec::PhraseGenerated(PhraseParams {
             vocab_size: chain.vocab_size,
             phrase_length: long,
@@ -91,6 +99,7 @@ impl Scenario {
             )?,
             stages,
             output_length,
+            fork,
         }))
     }
 }
