@@ -16,7 +16,7 @@ struct Args {
     memory_budget: Option<u64>,
     #[command(subcommand)]
     command: Command,
-    /// Print nothing but errors.
+    /// Print nothing but errors and warnings (a warning flags results that mislead).
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     quiet: bool,
     /// Say more about what is done (repeat for more).

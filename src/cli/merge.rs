@@ -22,7 +22,7 @@ pub struct MergeOptions {
     pub out: PathBuf,
     /// Write into a folder that holds another scenario's results.
     pub force: bool,
-    /// Print nothing but errors.
+    /// Print nothing but errors and warnings (a warning flags results that mislead).
     pub quiet: bool,
     /// `-v` count.
     pub verbose: u8,
