@@ -94,26 +94,36 @@ impl SystemModel {
         protocol: KvProtocol,
     ) -> Result<Self, LayoutError> {
         let bad = |key: &'static str, message: String| Err(LayoutError { key, message });
+        // Each figure is held in SI units; the message gives it back in its key's unit
+        // (the key's suffix), as the user wrote it.
         let positive = [
-            ("system.bf16_tflops", hardware.bf16_flops),
-            ("system.int8_tops", hardware.int8_flops),
-            ("system.mem_bandwidth_gbs", hardware.mem_bandwidth),
-            ("system.link_bandwidth_gbs", hardware.link_bandwidth),
-            ("system.params_b", model.params),
-            ("system.bytes_per_param", model.bytes_per_param),
-            ("system.bytes_per_activation", model.bytes_per_activation),
+            ("system.bf16_tflops", hardware.bf16_flops, 1e12),
+            ("system.int8_tops", hardware.int8_flops, 1e12),
+            ("system.mem_bandwidth_gbs", hardware.mem_bandwidth, 1e9),
+            ("system.link_bandwidth_gbs", hardware.link_bandwidth, 1e9),
+            ("system.params_b", model.params, 1e9),
+            ("system.bytes_per_param", model.bytes_per_param, 1.0),
+            (
+                "system.bytes_per_activation",
+                model.bytes_per_activation,
+                1.0,
+            ),
         ];
-        for (key, x) in positive {
+        for (key, x, unit) in positive {
             if !(x.is_finite() && x > 0.0) {
-                return bad(key, format!("must be a positive number, got {x}"));
+                return bad(key, format!("must be a positive number, got {}", x / unit));
             }
         }
-        for (key, x) in [
-            ("system.collective_latency_us", hardware.collective_latency),
-            ("system.overhead_ms", hardware.overhead),
+        for (key, x, unit) in [
+            (
+                "system.collective_latency_us",
+                hardware.collective_latency,
+                1e-6,
+            ),
+            ("system.overhead_ms", hardware.overhead, 1e-3),
         ] {
             if !(x.is_finite() && x >= 0.0) {
-                return bad(key, format!("must be a number >= 0, got {x}"));
+                return bad(key, format!("must be a number >= 0, got {}", x / unit));
             }
         }
         let counts = [

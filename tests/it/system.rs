@@ -132,7 +132,17 @@ fn bad_system_tables_name_file_line_and_key() {
         (
             "tp = 1",
             "link_bandwidth_gbs = -400.0",
-            &["s.toml:", "system.link_bandwidth_gbs", "positive"],
+            &[
+                "s.toml:",
+                "system.link_bandwidth_gbs",
+                "positive",
+                "got -400",
+            ],
+        ),
+        (
+            "tp = 1",
+            "collective_latency_us = -1.5",
+            &["s.toml:", "system.collective_latency_us", ">= 0, got -1.5"],
         ),
         (
             "\"system.bp\" = 8",
