@@ -54,12 +54,15 @@ pub struct RunOutput {
     pub runs: Vec<ConfigRuns>,
 }
 
-/// Loads, expands and validates a scenario with its overrides.
+/// Loads, expands and validates a scenario with its overrides, every case included (a
+/// `--set` a case overrules is left for the caller to refuse, as `calibrate` does).
 pub fn prepare(path: &Path, sets: &[String]) -> Result<(Scenario, Vec<Resolved>)> {
-    prepare_cases(path, sets, &[])
+    let scenario = scenario::load(path, sets)?;
+    expand(scenario)
 }
 
-/// Like [`prepare`], keeping only the cases that `cases` names (all when empty).
+/// Like [`prepare`], keeping only the cases that `cases` names (all when empty), and
+/// refusing a `--set` that one of them overrules.
 pub fn prepare_cases(
     path: &Path,
     sets: &[String],
@@ -67,6 +70,11 @@ pub fn prepare_cases(
 ) -> Result<(Scenario, Vec<Resolved>)> {
     let mut scenario = scenario::load(path, sets)?;
     scenario::select_cases(&mut scenario, cases)?;
+    scenario.check_sets_reach_cases()?;
+    expand(scenario)
+}
+
+fn expand(scenario: Scenario) -> Result<(Scenario, Vec<Resolved>)> {
     let resolved = scenario.configurations()?;
     crate::budget::check(
         &resolved,

@@ -29,6 +29,46 @@ fn case_selects_one_case_in_run_and_unknown_names_list_the_valid_ones() {
     }
 }
 
+/// A case's own key wins over `--set`, so a `--set` that a selected case overrules would
+/// change nothing: `run` and `trace` refuse it, naming the case and its line, and take it
+/// when no selected case sets the key.
+#[test]
+fn a_set_that_a_selected_case_overrules_is_refused() {
+    let t1 = "scenarios/paper-table1.toml";
+    for cmd in ["run", "trace"] {
+        let o = lopa(&[cmd, t1, "--case", "MATH/*", "--set", "model.stickiness=0.9"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("--set model.stickiness=0.9")
+                && e.contains("case `MATH/hmm` sets this key itself")
+                && e.contains("paper-table1.toml:"),
+            "{cmd}: {e}"
+        );
+    }
+    // lopa-dist's cases each set their platform, so a --set of one is refused too.
+    let o = lopa(&["run", "scenarios/lopa-dist.toml", "--set", "system.bp=0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("sets this key itself"),
+        "{}",
+        stderr(&o)
+    );
+    // The markov case does not set the hmm's stickiness: the --set reaches the file's key.
+    let out = run_ok(
+        t1,
+        &[
+            "--set",
+            "sequences=1",
+            "--case",
+            "MATH/markov",
+            "--set",
+            "model.stickiness=0.9",
+        ],
+    );
+    assert_eq!(read_rows(&out.path().join("summary.csv")).len(), 2);
+}
+
 #[test]
 fn trace_picks_a_configuration_and_checks_the_sequence() {
     let o = lopa(&[

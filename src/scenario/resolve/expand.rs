@@ -6,7 +6,7 @@ use toml::Value;
 
 use crate::record::ConfigLabel;
 use crate::report::float_cell;
-use crate::scenario::load::{Entry, Scenario};
+use crate::scenario::load::{Entry, Origin, Scenario};
 use crate::scenario::ScenarioError;
 
 use super::Resolved;
@@ -64,6 +64,35 @@ impl Scenario {
                 ))
             })?;
         Ok(total / cases)
+    }
+
+    /// Refuses a `--set` of a key that one of the cases sets itself. A case's own key wins
+    /// over the file's, so such a --set would be dropped without a word, as a --set of a
+    /// swept key would be; `run` refuses both. (`calibrate` selects its cases by target and
+    /// refuses a knob a case overrules in its own words.)
+    pub fn check_sets_reach_cases(&self) -> Result<(), ScenarioError> {
+        for case in &self.cases {
+            for (key, entry) in &case.overrides {
+                if let Some(
+                    set @ Entry {
+                        origin: Origin::Set(_),
+                        ..
+                    },
+                ) = self.base.get(key)
+                {
+                    return Err(self.error(
+                        &set.origin,
+                        key,
+                        format!(
+                            "case `{}` sets this key itself ({}), so the --set would have no effect on it. Edit the case, or pick cases that do not set it with --case",
+                            case.name,
+                            self.locate(&entry.origin)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The file's keys with `case`'s overrides, none of which may be swept.
