@@ -99,12 +99,12 @@ pub struct WhatIf {
     /// K/V commit protocol: two_phase or one_phase.
     #[arg(long, default_value = "two_phase", value_parser = ["two_phase", "one_phase"])]
     pub kv_protocol: String,
-    /// Positions each branch processes (its window, recomputed blocks included).
-    #[arg(long, default_value_t = 64)]
+    /// Positions each branch processes (its window, recomputed blocks included; at least 1).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub window: u32,
-    /// Lookahead branches k (k + 1 branches in the round).
-    #[arg(long, default_value_t = 0)]
-    pub branches: usize,
+    /// Lookahead branches k (k + 1 branches in the round; at most 4096, as `search.branches`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=4096))]
+    pub branches: u16,
     /// Cached positions the window attends to (prompt and finished blocks).
     #[arg(long, default_value_t = 512)]
     pub context: u32,
@@ -133,15 +133,25 @@ impl WhatIf {
         } else {
             KvProtocol::TwoPhase
         };
-        let bp = self
-            .bp
-            .unwrap_or_else(|| (self.branches + 1).min(hw.devices / self.tp.max(1)).max(1));
+        let bp = self.bp.unwrap_or_else(|| {
+            (self.branches as usize + 1)
+                .min(hw.devices / self.tp.max(1))
+                .max(1)
+        });
+        // The processed positions attend to the cached ones and to themselves.
+        if self.context.checked_add(self.window).is_none() {
+            anyhow::bail!(
+                "--context {} with --window {}: together they must stay below 2^32 positions",
+                self.context,
+                self.window
+            );
+        }
         let system = SystemModel::new(hw, model, self.tp, bp, protocol)
             .map_err(|e| anyhow::anyhow!("--{}: {}", option(e.key), e.message))?;
         Ok(describe_round(
             &system,
             self.window,
-            self.branches,
+            self.branches as usize,
             self.context,
         ))
     }

@@ -194,4 +194,23 @@ fn what_if_prints_one_round_and_rejects_bad_layouts() {
     let o = lopa(&["system", "--profile", "h200", "--bp", "0"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--bp"));
+    // No round of zero positions; no batch past the scenarios' 4096 branches (it ran out of
+    // memory at 10^11); no context that wraps round when the window is added.
+    for (args, needle) in [
+        (&["--window", "0"][..], "--window"),
+        (&["--branches", "4097"][..], "0..=4096"),
+        (&["--branches", "100000000000"][..], "--branches"),
+        (
+            &["--context", "4294967295", "--window", "64"][..],
+            "below 2^32",
+        ),
+    ] {
+        let o = lopa(&[&["system", "--profile", "h200"][..], args].concat());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(needle) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
 }
