@@ -22,9 +22,10 @@ struct Args {
     /// Say more about what is done (repeat for more).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    /// Decoding threads (default: one per core). Results never depend on it.
-    #[arg(long, short, global = true, value_name = "N")]
-    jobs: Option<usize>,
+    /// Decoding threads, 1 to 1024 (default: one per core). Results never depend on it.
+    #[arg(long, short, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: Option<u16>,
 }
 
 #[derive(Subcommand)]
@@ -156,7 +157,7 @@ fn main() -> ExitCode {
     let (quiet, verbose) = (args.quiet, args.verbose);
     if let Some(n) = args.jobs {
         if let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(n.into())
             .build_global()
         {
             eprintln!("error: --jobs {n}: {e}");

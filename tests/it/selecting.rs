@@ -240,6 +240,13 @@ fn list_completions_version_markdown_and_jobs() {
         md.starts_with("| config | search.branches | TPF | TPF 95% CI |"),
         "{md}"
     );
+    // No pool of zero threads, and none so large that spawning it takes the run's time
+    // (100000 threads ran past a minute).
+    for jobs in ["0", "1025", "100000"] {
+        let o = lopa(&["run", "scenarios/quickstart.toml", "--list", "--jobs", jobs]);
+        assert_eq!(o.status.code(), Some(2), "--jobs {jobs}");
+        assert!(stderr(&o).contains("1..=1024"), "{}", stderr(&o));
+    }
 }
 
 #[test]
