@@ -94,6 +94,21 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
         );
     }
 
+    // The merged files would land among a shard's own: the folder would then look like a
+    // finished whole run while its shard.json says otherwise.
+    if let Ok(out) = opts.out.canonicalize() {
+        if let Some(dir) = opts
+            .dirs
+            .iter()
+            .find(|d| d.canonicalize().is_ok_and(|d| d == out))
+        {
+            bail!(
+                "--out {} is the shard folder {}; write the merged run to a folder of its own",
+                opts.out.display(),
+                dir.display()
+            );
+        }
+    }
     let meta = &first.meta;
     super::outputs::claim(
         &opts.out,

@@ -91,6 +91,15 @@ fn three_shards_merge_to_the_bytes_of_one_run_and_bad_sets_are_refused() {
         &lopa(&["merge", &s(1), &s(1), &s(2), &s(3), "--out", m]),
         &["both shard 1/3"],
     );
+    // The merged run needs a folder of its own, not one of the shards'.
+    refused(
+        &lopa(&["merge", &s(1), &s(2), &s(3), "--out", &s(2), "--force"]),
+        &["is the shard folder", "a folder of its own"],
+    );
+    assert!(
+        !shard(2).join("runs.csv").exists(),
+        "the shard is left as it was"
+    );
     let single_s = single.to_str().unwrap();
     refused(
         &lopa(&["merge", &s(1), single_s, "--out", m]),
