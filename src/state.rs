@@ -12,6 +12,10 @@ pub type Token = u32;
 /// The id of a masked position. No vocabulary reaches it.
 pub const MASK: Token = u32::MAX;
 
+/// The most lookahead branches k a round may hold: `search.branches` and the cost model's
+/// what-if (`lopa-sim system --branches`) stop here.
+pub const MAX_BRANCHES: u16 = 4096;
+
 /// How a prediction's confidence `conf_i` is derived from its distribution (SPEC 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

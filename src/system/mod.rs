@@ -103,7 +103,8 @@ pub struct WhatIf {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub window: u32,
     /// Lookahead branches k (k + 1 branches in the round; at most 4096, as `search.branches`).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=4096))]
+    #[arg(long, default_value_t = 0,
+          value_parser = clap::value_parser!(u16).range(0..=i64::from(crate::state::MAX_BRANCHES)))]
     pub branches: u16,
     /// Cached positions the window attends to (prompt and finished blocks).
     #[arg(long, default_value_t = 512)]

@@ -7,6 +7,7 @@ use crate::engine::Prompts;
 use crate::scenario::doc::{SearchDoc, SearchKind};
 use crate::scenario::ScenarioError;
 use crate::search::{Knobs, Search};
+use crate::state::MAX_BRANCHES;
 
 /// Resolves `[search]`, writing back the defaults the chosen kind uses.
 pub(super) fn search(s: &mut SearchDoc, keys: &Keys) -> Result<(Search, Knobs), ScenarioError> {
@@ -25,15 +26,21 @@ pub(super) fn search(s: &mut SearchDoc, keys: &Keys) -> Result<(Search, Knobs), 
     Ok((search, knobs))
 }
 
+/// `search.branches` within [`MAX_BRANCHES`], for LoPA and the oracle alike.
+fn check_branches(branches: u64, keys: &Keys) -> Result<(), ScenarioError> {
+    if branches > u64::from(MAX_BRANCHES) {
+        return Err(keys.err(
+            "search.branches",
+            format!("must be at most {MAX_BRANCHES}, got {branches}"),
+        ));
+    }
+    Ok(())
+}
+
 /// LoPA: k lookahead branches and the knobs of their spawn and scoring.
 fn lopa(s: &mut SearchDoc, knobs: &mut Knobs, keys: &Keys) -> Result<Search, ScenarioError> {
     let branches = *s.branches.get_or_insert(0);
-    if branches > 4096 {
-        return Err(keys.err(
-            "search.branches",
-            format!("must be at most 4096, got {branches}"),
-        ));
-    }
+    check_branches(branches, keys)?;
     knobs.spawn_completion = *s.spawn_completion.get_or_insert(knobs.spawn_completion);
     let topp = *s.branch_topp.get_or_insert(1.0);
     if !(topp > 0.0 && topp <= 1.0) {
@@ -80,12 +87,7 @@ fn oracle(s: &mut SearchDoc, knobs: &mut Knobs, keys: &Keys) -> Result<Search, S
             format!("must be in 1..=1048576, got {width}"),
         ));
     }
-    if branches > 4096 {
-        return Err(keys.err(
-            "search.branches",
-            format!("must be at most 4096, got {branches}"),
-        ));
-    }
+    check_branches(branches, keys)?;
     knobs.state_budget_mb = budget;
     Ok(Search::Oracle {
         depth: depth as usize,
