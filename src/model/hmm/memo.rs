@@ -74,8 +74,9 @@ impl PositionMemo {
         self.key.map_or(0, |k| k.1)
     }
 
-    /// A prediction made at `i` from exactly `row`, if the memo still holds one.
-    pub(super) fn get(&mut self, i: usize, row: &[f64]) -> Option<Prediction> {
+    /// A prediction made at `i` from exactly `row`, if the memo still holds one;
+    /// otherwise the row's hash, for the [`PositionMemo::put`] that follows.
+    pub(super) fn get(&mut self, i: usize, row: &[f64]) -> Result<Prediction, u64> {
         let (k, ways) = (self.k(), self.ways);
         let h = hash(row);
         let first = i * ways;
@@ -84,15 +85,17 @@ impl PositionMemo {
             if hw == h && super::same_bits(&self.rows[slot * k..(slot + 1) * k], row) {
                 self.clock += 1;
                 self.used[slot] = self.clock;
-                return self.preds[slot];
+                if let Some(p) = self.preds[slot] {
+                    return Ok(p);
+                }
             }
         }
-        None
+        Err(h)
     }
 
-    /// Records the prediction made at `i` from `row`, in place of the entry there least
-    /// recently used.
-    pub(super) fn put(&mut self, i: usize, row: &[f64], p: Prediction) {
+    /// Records the prediction made at `i` from `row`, whose hash [`PositionMemo::get`]
+    /// returned, in place of the entry there least recently used.
+    pub(super) fn put(&mut self, i: usize, hash: u64, row: &[f64], p: Prediction) {
         let (k, ways) = (self.k(), self.ways);
         let slots = i * ways..(i + 1) * ways;
         let w = (0..ways)
@@ -101,7 +104,7 @@ impl PositionMemo {
         let slot = slots.start + w;
         self.clock += 1;
         self.used[slot] = self.clock;
-        self.hashes[slot] = hash(row);
+        self.hashes[slot] = hash;
         self.preds[slot] = Some(p);
         self.rows[slot * k..(slot + 1) * k].copy_from_slice(row);
     }
@@ -125,23 +128,27 @@ mod tests {
         let mut m = PositionMemo::default();
         m.bind(7, 2, ConfidenceKind::Prob, false, 4);
         let row = |x: f64| [x, 1.0 - x];
+        let mut put = |m: &mut PositionMemo, r: [f64; 2], p| {
+            let h = m.get(3, &r).expect_err("not yet recorded");
+            assert_eq!(h, hash(&r));
+            m.put(3, h, &r, p);
+        };
         for n in 0..WAYS {
-            assert_eq!(m.get(3, &row(n as f64 / 64.0)), None);
-            m.put(3, &row(n as f64 / 64.0), pred(n as u32));
+            put(&mut m, row(n as f64 / 64.0), pred(n as u32));
         }
         for n in 0..WAYS {
-            assert_eq!(m.get(3, &row(n as f64 / 64.0)), Some(pred(n as u32)));
+            assert_eq!(m.get(3, &row(n as f64 / 64.0)), Ok(pred(n as u32)));
         }
-        assert_eq!(m.get(2, &row(0.0)), None);
+        assert!(m.get(2, &row(0.0)).is_err());
         let near = f64::from_bits((1.0f64 / 64.0).to_bits() + 1);
-        assert_eq!(m.get(3, &[near, 1.0 - 1.0 / 64.0]), None);
+        assert!(m.get(3, &[near, 1.0 - 1.0 / 64.0]).is_err());
         // Row 0 was used least recently: a new row takes its place, the others stay.
-        m.put(3, &row(0.9), pred(99));
-        assert_eq!(m.get(3, &row(0.0)), None);
-        assert_eq!(m.get(3, &row(0.9)), Some(pred(99)));
-        assert_eq!(m.get(3, &row(1.0 / 64.0)), Some(pred(1)));
+        put(&mut m, row(0.9), pred(99));
+        assert!(m.get(3, &row(0.0)).is_err());
+        assert_eq!(m.get(3, &row(0.9)), Ok(pred(99)));
+        assert_eq!(m.get(3, &row(1.0 / 64.0)), Ok(pred(1)));
         // Another setting forgets everything.
         m.bind(7, 2, ConfidenceKind::Margin, false, 4);
-        assert_eq!(m.get(3, &row(0.9)), None);
+        assert!(m.get(3, &row(0.9)).is_err());
     }
 }

@@ -76,7 +76,8 @@ struct HmmBuffers {
     /// Positions whose prediction is still to be made, their weights rows, and
     /// [`kernel::BATCH`] of them at a time: rows as columns, and their unnormalised
     /// marginals.
-    pending: Vec<usize>,
+    /// (position, weights row's hash)
+    pending: Vec<(usize, u64)>,
     pending_rows: Vec<f64>,
     wt: Vec<f64>,
     qs: Vec<f64>,
@@ -207,9 +208,10 @@ impl HmmOracle {
                         }
                         Prediction::from_distribution_with(&buf.q, kind, entropy)
                     });
-                let i = buf.pending[start + r];
+                let (i, hash) = buf.pending[start + r];
                 buf.memo.put(
                     i,
+                    hash,
                     &buf.pending_rows[(start + r) * k..(start + r + 1) * k],
                     p,
                 );
@@ -254,11 +256,12 @@ impl ConfidenceModel for HmmOracle {
             buf.pending_rows.clear();
         }
         self.pass(branch, positions, scratch, |_, buf, i| {
-            if let Some(p) = buf.memo.get(i, &buf.next) {
-                out[i] = p;
-            } else {
-                buf.pending.push(i);
-                buf.pending_rows.extend_from_slice(&buf.next);
+            match buf.memo.get(i, &buf.next) {
+                Ok(p) => out[i] = p,
+                Err(hash) => {
+                    buf.pending.push((i, hash));
+                    buf.pending_rows.extend_from_slice(&buf.next);
+                }
             }
         });
         let buf = scratch.slot::<HmmBuffers>();
