@@ -123,7 +123,15 @@ impl Evaluator<'_> {
                         .chain(extra.iter().map(|e| set_key(e)))
                         .zip(knob_sets.iter().chain(extra))
                     {
-                        reaches(&scenario, r, key, set)?;
+                        reaches(&scenario, r, key, set, false)?;
+                    }
+                    // The user's own --set must reach the configurations the targets pick,
+                    // as `run` requires of its cases; a knob's key is calibrate's to set.
+                    for set in &self.opts.sets {
+                        let key = set_key(set);
+                        if !self.knobs.iter().any(|k| k.key == key) && r.origins.contains_key(key) {
+                            reaches(&scenario, r, key, set, true)?;
+                        }
                     }
                     needed.push(r.clone());
                     needed.len() - 1
@@ -221,7 +229,14 @@ impl Evaluator<'_> {
 
 /// Refuses a knob that a case override, the sweep or a later `--set` would overrule: the
 /// search would run at constant error and write a value that changes nothing.
-fn reaches(scenario: &crate::scenario::Scenario, r: &Resolved, key: &str, set: &str) -> Result<()> {
+/// `by_user`: the override is the user's own --set rather than a knob's value.
+fn reaches(
+    scenario: &crate::scenario::Scenario,
+    r: &Resolved,
+    key: &str,
+    set: &str,
+    by_user: bool,
+) -> Result<()> {
     match r.origins.get(key) {
         Some(Origin::Set(arg)) if arg == set => Ok(()),
         Some(origin) => {
@@ -232,11 +247,17 @@ fn reaches(scenario: &crate::scenario::Scenario, r: &Resolved, key: &str, set: &
                 (_, Origin::File(_)) => "the sweep sets it".to_string(),
                 (_, _) => "a later --set overrides it".to_string(),
             };
+            let what = if by_user {
+                format!("--set {set}")
+            } else {
+                "the value calibrate sets".to_string()
+            };
             bail!(
-                "{key}: the value calibrate sets never reaches configuration {}: {owner} ({}). \
-                 Remove that override, or calibrate a key it does not set",
+                "{key}: {what} never reaches configuration {}: {owner} ({}). \
+                 Remove that override, or {} a key it does not set",
                 r.label.index,
-                scenario.locate(origin)
+                scenario.locate(origin),
+                if by_user { "--set" } else { "calibrate" }
             )
         }
         None => bail!(

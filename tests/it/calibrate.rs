@@ -408,6 +408,11 @@ fn cases_are_selected_by_name_and_unknown_ones_are_listed() {
             &["--case", "low", "--target-table", "0.7:3,0.9:2"],
             "decoder.fill_threshold: the value calibrate sets never reaches configuration 1: case `low` sets it itself",
         ),
+        // The user's own --set, not a knob, is held to the same rule as run's.
+        (
+            &["--set", "decoder.fill_threshold=0.8", "--target", "low:tpf=2"],
+            "decoder.fill_threshold: --set decoder.fill_threshold=0.8 never reaches configuration 1: case `low` sets it itself",
+        ),
     ];
     for (extra, needle) in cases {
         let o = run(extra);
