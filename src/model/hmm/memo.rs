@@ -128,7 +128,7 @@ mod tests {
         let mut m = PositionMemo::default();
         m.bind(7, 2, ConfidenceKind::Prob, false, 4);
         let row = |x: f64| [x, 1.0 - x];
-        let mut put = |m: &mut PositionMemo, r: [f64; 2], p| {
+        let put = |m: &mut PositionMemo, r: [f64; 2], p| {
             let h = m.get(3, &r).expect_err("not yet recorded");
             assert_eq!(h, hash(&r));
             m.put(3, h, &r, p);
