@@ -202,13 +202,10 @@ fn main() -> ExitCode {
             verbose,
         }),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Args::command(),
-                "lopa-sim",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            // Into memory first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Args::command(), "lopa-sim", &mut script);
+            cli::stdout(&String::from_utf8_lossy(&script))
         }
         Command::Calibrate {
             scenario,
@@ -238,12 +235,13 @@ fn main() -> ExitCode {
             variants,
         )
         .and_then(|opts| lopa_sim::calibrate::command(&opts, quiet)),
-        Command::Plot { dir } => lopa_sim::results::render(&dir).map(|written| {
+        Command::Plot { dir } => lopa_sim::results::render(&dir).and_then(|written| {
             if !quiet {
                 for path in written {
-                    cli::stdout(&format!("{}\n", path.display()));
+                    cli::stdout(&format!("{}\n", path.display()))?;
                 }
             }
+            Ok(())
         }),
         Command::Trace {
             scenario,
@@ -260,15 +258,17 @@ fn main() -> ExitCode {
             config,
             json,
         })
-        .map(|text| {
+        .and_then(|text| {
             if !quiet {
-                cli::stdout(&text)
+                cli::stdout(&text)?;
             }
+            Ok(())
         }),
-        Command::System(what_if) => what_if.run().map(|text| {
+        Command::System(what_if) => what_if.run().and_then(|text| {
             if !quiet {
-                cli::stdout(&text)
+                cli::stdout(&text)?;
             }
+            Ok(())
         }),
     };
     match result {

@@ -91,6 +91,10 @@ pub fn run(
     Ok(runs)
 }
 
+/// The most shards a sweep may be split into: merge holds one slot per shard, and a shard
+/// count read from a damaged shard.json must not make it allocate without bound.
+pub const MAX_SHARDS: usize = 100_000;
+
 /// Which work items one process of a sharded sweep decodes: shard `index` of `count`
 /// (from 1) owns the tasks t with t mod count = index - 1. Round-robin rather than
 /// contiguous blocks, because configurations differ in cost (k = 0 is cheap, k = 16 is
@@ -137,6 +141,11 @@ impl std::str::FromStr for Shard {
         );
         if count == 0 || index == 0 || index > count {
             return Err(bad());
+        }
+        if count > MAX_SHARDS {
+            return Err(format!(
+                "`{s}`: at most {MAX_SHARDS} shards (N); a Slurm array rarely has more tasks"
+            ));
         }
         Ok(Shard { index, count })
     }

@@ -1,4 +1,5 @@
-//! Ctrl-C: stop at once with exit status 130 and say so. Every result file is written
+//! Ctrl-C, SIGTERM or SIGHUP (what `timeout`, Slurm preemption and a closed terminal send):
+//! stop at once with exit status 130 and say so. Every result file is written
 //! under a temporary name and renamed when complete, so the files already in the results
 //! folder are whole; the handler only removes this process's temporary files, so an
 //! interrupted write leaves nothing behind.
@@ -6,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The exit status of a run stopped by SIGINT (128 + 2, as shells report it).
+/// The exit status of a stopped run (128 + 2, as shells report SIGINT), whichever signal.
 pub const INTERRUPTED: u8 = 130;
 
 /// The folder whose temporary files the handler removes.

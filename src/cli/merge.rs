@@ -51,6 +51,14 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
         .collect::<Result<_>>()?;
     let first = &shards[0];
     let (_, count) = first.identity.shard;
+    if count == 0 || count > crate::sweep::MAX_SHARDS {
+        bail!(
+            "{} is shard {}/{count}: a shard count must be 1 to {}; the folder's shard.json is damaged",
+            opts.dirs[0].display(),
+            first.identity.shard.0,
+            crate::sweep::MAX_SHARDS
+        );
+    }
     let mut by_index: Vec<Option<usize>> = vec![None; count];
     for (i, s) in shards.iter().enumerate() {
         let dir = opts.dirs[i].display();
@@ -66,6 +74,9 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
             );
         }
         let (index, n) = s.identity.shard;
+        if index == 0 || index > n {
+            bail!("{dir} is shard {index}/{n}: its shard.json is damaged (I must be 1 to N)");
+        }
         if n != count {
             bail!(
                 "{dir} is shard {index}/{n}, but {} is shard {}/{count}: the shards of one \
@@ -86,9 +97,14 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
         .map(|i| format!("{i}/{count}"))
         .collect();
     if !missing.is_empty() {
+        // The first few name the gap; a list of thousands would bury the message.
+        let listed = match missing.len() {
+            n if n <= 10 => missing.join(", "),
+            n => format!("{} and {} more", missing[..10].join(", "), n - 10),
+        };
         bail!(
             "shard {} of {} missing: merge needs all {count} shard folders (given {})",
-            missing.join(", "),
+            listed,
             first.meta.name,
             shards.len()
         );
@@ -168,8 +184,8 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
         eprint!("{w}");
     }
     if !opts.quiet {
-        super::stdout(&report::table(&runs, &summaries));
-        super::stdout(&format!("results in {}\n", opts.out.display()));
+        super::stdout(&report::table(&runs, &summaries))?;
+        super::stdout(&format!("results in {}\n", opts.out.display()))?;
     }
     Ok(())
 }

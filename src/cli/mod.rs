@@ -15,9 +15,15 @@ pub use run::{prepare, prepare_cases, run, RunOptions, RunOutput};
 pub use trace::{trace, TraceOptions};
 
 /// Prints `text` to stdout. A closed pipe (`lopa-sim run ... | head`) is not an error: the
-/// reader has all it wanted, and the result files are written either way.
-pub fn stdout(text: &str) {
+/// reader has all it wanted, and the result files are written either way. Any other
+/// failure (a full disk, `> /dev/full`) is: the output asked for was not delivered.
+pub fn stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }

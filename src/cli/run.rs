@@ -88,7 +88,7 @@ fn expand(scenario: Scenario) -> Result<(Scenario, Vec<Resolved>)> {
 pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     let (scenario, resolved) = prepare_cases(&opts.scenario, &opts.sets, &opts.cases)?;
     if opts.list {
-        super::stdout(&super::list::list(&resolved)?);
+        super::stdout(&super::list::list(&resolved)?)?;
         return Ok(RunOutput {
             dir: PathBuf::new(),
             runs: Vec::new(),
@@ -200,7 +200,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
                  lopa-sim merge DIR... --out DIR\n",
                 description.meta.tasks(),
                 dir.display()
-            ));
+            ))?;
         }
         return Ok(RunOutput {
             dir,
@@ -231,8 +231,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
         eprint!("{w}");
     }
     if !opts.quiet {
-        super::stdout(&report::table(&runs, &summaries));
-        super::stdout(&format!("results in {}\n", dir.display()));
+        super::stdout(&report::table(&runs, &summaries))?;
+        super::stdout(&format!("results in {}\n", dir.display()))?;
     }
     Ok(RunOutput { dir, runs })
 }

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The widest a parameter or an activation value may be, in bytes.
+pub const MAX_BYTES_PER_VALUE: f64 = 16.0;
+
 use super::profile::{Hardware, ModelShape};
 use crate::record::{BranchLoad, Latency};
 
@@ -112,6 +115,19 @@ impl SystemModel {
         for (key, x, unit) in positive {
             if !(x.is_finite() && x > 0.0) {
                 return bad(key, format!("must be a positive number, got {}", x / unit));
+            }
+        }
+        // No number format is wider than 8 bytes; past 16 the round's byte counts can
+        // overflow to infinity, and an infinite round time has no meaning.
+        for (key, x) in [
+            ("system.bytes_per_param", model.bytes_per_param),
+            ("system.bytes_per_activation", model.bytes_per_activation),
+        ] {
+            if x > MAX_BYTES_PER_VALUE {
+                return bad(
+                    key,
+                    format!("must be at most {MAX_BYTES_PER_VALUE} (bf16 is 2, int8 1), got {x:e}"),
+                );
             }
         }
         for (key, x, unit) in [

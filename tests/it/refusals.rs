@@ -135,10 +135,17 @@ fn commands_refuse_malformed_inputs_briefly() {
     }
 }
 
-/// Ctrl-C: exit status 130, a message that says so, and no temporary file left behind.
+/// Ctrl-C, and SIGTERM (timeout, Slurm preemption): exit status 130, a message that says so, and no temporary file left behind.
 #[cfg(unix)]
 #[test]
 fn an_interrupted_run_exits_130_and_says_so() {
+    for signal in ["-INT", "-TERM"] {
+        interrupt_with(signal);
+    }
+}
+
+#[cfg(unix)]
+fn interrupt_with(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("s.toml");
     fs::write(&s, BASE.replace("sequences = 2", "sequences = 10000000")).unwrap();
@@ -159,13 +166,13 @@ fn an_interrupted_run_exits_130_and_says_so() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let o = child.wait_with_output().unwrap();
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert_eq!(o.status.code(), Some(130), "{signal}: {err}");
     assert!(err.contains("interrupted"), "{err}");
     let left: Vec<_> = fs::read_dir(&out)
         .unwrap()

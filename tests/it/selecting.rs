@@ -209,6 +209,17 @@ fn list_completions_version_markdown_and_jobs() {
         "--list decodes and writes nothing"
     );
 
+    // A failed write is an error, not clap_complete's panic.
+    if std::path::Path::new("/dev/full").exists() {
+        let full = fs::File::create("/dev/full").unwrap();
+        let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("lopa-sim"))
+            .args(["completions", "bash"])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("cannot write to standard output"));
+    }
     let o = lopa(&["completions", "bash"]);
     assert!(
         o.status.success() && stdout(&o).contains("complete -F"),

@@ -137,6 +137,9 @@ fn three_shards_merge_to_the_bytes_of_one_run_and_bad_sets_are_refused() {
         let o = run(&t.join("bad"), &["--shard", bad]);
         refused(&o, &["--shard", bad, "I/N"]);
     }
+    // A shard count past the cap: merge would hold a slot per shard.
+    let o = run(&t.join("bad"), &["--shard", "1/18446744073709551615"]);
+    refused(&o, &["--shard", "at most 100000 shards"]);
 }
 
 #[test]

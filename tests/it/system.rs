@@ -131,6 +131,16 @@ fn bad_system_tables_name_file_line_and_key() {
         ),
         (
             "tp = 1",
+            "bytes_per_param = 1e300",
+            &[
+                "s.toml:",
+                "system.bytes_per_param",
+                "at most 16",
+                "got 1e300",
+            ],
+        ),
+        (
+            "tp = 1",
             "link_bandwidth_gbs = -400.0",
             &[
                 "s.toml:",
