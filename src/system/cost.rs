@@ -3,11 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The widest a parameter or an activation value may be, in bytes.
-pub const MAX_BYTES_PER_VALUE: f64 = 16.0;
-
 use super::profile::{Hardware, ModelShape};
 use crate::record::{BranchLoad, Latency};
+
+/// The widest a parameter or an activation value may be, in bytes.
+pub const MAX_BYTES_PER_VALUE: f64 = 16.0;
 
 /// How K/V of the blocks being cached reach every branch group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,7 +126,10 @@ impl SystemModel {
             if x > MAX_BYTES_PER_VALUE {
                 return bad(
                     key,
-                    format!("must be at most {MAX_BYTES_PER_VALUE} (bf16 is 2, int8 1), got {x:e}"),
+                    format!(
+                        "must be at most {MAX_BYTES_PER_VALUE} (bf16 is 2, int8 1), got {}",
+                        readable(x)
+                    ),
                 );
             }
         }
@@ -343,5 +346,14 @@ impl LatencyMeter {
     /// The decode's latency so far.
     pub fn latency(&self) -> Latency {
         self.total
+    }
+}
+
+/// `x` as written by hand: plain, or in e-notation when it is too long to read.
+fn readable(x: f64) -> String {
+    if x.abs() >= 1e6 {
+        format!("{x:e}")
+    } else {
+        x.to_string()
     }
 }
