@@ -46,34 +46,56 @@ unsafe fn weighted_rows_avx2(w: &[f64], e: &[f64], q: &mut [f64]) {
     weighted_rows(w, e, q);
 }
 
-/// The processor runs AVX2 (checked once per oracle).
-pub(super) fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
+/// The widest vector instructions the kernels may use, each level implying the ones below.
+/// Checked once per oracle; every level gives the same bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Simd {
+    Plain,
+    Avx2,
+    Avx512,
+}
+
+impl Simd {
+    /// What this processor supports.
+    pub(super) fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Plain
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    /// Every level this processor supports, for tests that compare them.
+    #[cfg(test)]
+    pub(super) fn supported() -> Vec<Simd> {
+        [Simd::Plain, Simd::Avx2, Simd::Avx512]
+            .into_iter()
+            .filter(|&s| s <= Simd::detect())
+            .collect()
     }
 }
 
-/// q = sum_h w[h] E[h, ..], unnormalised; `avx2` from [`has_avx2`].
-pub(super) fn marginal(w: &[f64], e: &[f64], q: &mut [f64], avx2: bool) {
+/// q = sum_h w[h] E[h, ..], unnormalised; `simd` from [`Simd::detect`].
+pub(super) fn marginal(w: &[f64], e: &[f64], q: &mut [f64], simd: Simd) {
     #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        // SAFETY: `avx2` is true only when the processor reported AVX2 (`has_avx2`).
+    if simd >= Simd::Avx2 {
+        // SAFETY: `simd` is at least Avx2 only when the processor reported AVX2.
         unsafe { weighted_rows_avx2(w, e, q) };
         return;
     }
-    let _ = avx2;
+    let _ = simd;
     weighted_rows(w, e, q);
 }
 
 /// What [`batch`] keeps per position while q streams past: the normaliser (q(0), q(1),
 /// ... added in turn), the largest value, the first x holding it (as f64, so the lanes
 /// stay vector-wide) and the largest value at any other x.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Tally {
     pub sum: [f64; BATCH],
     pub top: [f64; BATCH],
@@ -215,12 +237,15 @@ unsafe fn batch_avx2(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
     batch(wt, e_t, qs, true)
 }
 
-/// [`batch`], with AVX2 when `avx2` (from [`has_avx2`]).
-pub(super) fn marginals(wt: &[f64], e_t: &[f64], qs: &mut [f64], avx2: bool) -> Tally {
+/// [`batch`], in the widest vectors `simd` (from [`Simd::detect`]) allows.
+pub(super) fn marginals(wt: &[f64], e_t: &[f64], qs: &mut [f64], simd: Simd) -> Tally {
     #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        // SAFETY: `avx2` is true only when the processor reported AVX2 (`has_avx2`).
-        return unsafe { batch_avx2(wt, e_t, qs) };
+    match simd {
+        // SAFETY: `simd` names a level only when the processor reported it.
+        Simd::Avx512 => return unsafe { super::avx512::batch(wt, e_t, qs) },
+        // SAFETY: as above.
+        Simd::Avx2 => return unsafe { batch_avx2(wt, e_t, qs) },
+        Simd::Plain => {}
     }
     batch(wt, e_t, qs, false)
 }

@@ -5,7 +5,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The batched kernel's normaliser, maxima and argmax are the plain loops', bit for bit,
-/// with and without AVX2.
+/// at every vector width the processor supports.
 #[test]
 fn batched_marginals_equal_the_plain_loops() {
     const B: usize = BATCH;
@@ -14,13 +14,13 @@ fn batched_marginals_equal_the_plain_loops() {
         let e: Vec<f64> = (0..k * v).map(|_| rng.random::<f64>()).collect();
         let e_t: Vec<f64> = (0..v * k).map(|j| e[(j % k) * v + j / k]).collect();
         let w: Vec<f64> = (0..k * B).map(|_| rng.random::<f64>() * 1e-3).collect();
-        for avx2 in [false, super::has_avx2()] {
+        for simd in super::Simd::supported() {
             let mut qs = vec![0.0; B * v];
-            let tally = super::marginals(&w, &e_t, &mut qs, avx2);
+            let tally = super::marginals(&w, &e_t, &mut qs, simd);
             for r in 0..B {
                 let row: Vec<f64> = (0..k).map(|h| w[h * B + r]).collect();
                 let mut q = vec![0.0; v];
-                super::marginal(&row, &e, &mut q, avx2);
+                super::marginal(&row, &e, &mut q, simd);
                 let mut plain = vec![0.0; v];
                 for (h, &wh) in row.iter().enumerate() {
                     for x in 0..v {
@@ -67,7 +67,7 @@ fn kernel_prediction_equals_the_full_path() {
         let e_t: Vec<f64> = (0..v * k).map(|j| e[(j % k) * v + j / k]).collect();
         let w: Vec<f64> = (0..k * B).map(|_| cell()).collect();
         let mut qs = vec![0.0; B * v];
-        let tally = super::marginals(&w, &e_t, &mut qs, super::has_avx2());
+        let tally = super::marginals(&w, &e_t, &mut qs, super::Simd::detect());
         for r in 0..B {
             let q: Vec<f64> = (0..v).map(|x| qs[x * B + r] / tally.sum[r]).collect();
             for kind in [ConfidenceKind::Prob, ConfidenceKind::Margin] {

@@ -15,6 +15,8 @@ use super::{ConfidenceModel, Scratch};
 use crate::record::Quality;
 use crate::state::{Attention, Branch, ConfidenceKind, Prediction, Token};
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod generator;
 mod kernel;
 mod memo;
@@ -38,8 +40,8 @@ pub struct HmmOracle {
     /// This oracle's identity, so a reused scratch never mistakes another model's forward
     /// messages for its own.
     id: u64,
-    /// The processor runs AVX2, for the K x V marginal and the passes.
-    avx2: bool,
+    /// The widest vectors the K x V marginal and the passes may use.
+    simd: kernel::Simd,
 }
 
 /// Reusable buffers, kept in the scratch slot so steady-state calls do not allocate.
@@ -102,7 +104,7 @@ impl HmmOracle {
             eos,
             attention,
             id: super::memo::owner_id(),
-            avx2: kernel::has_avx2(),
+            simd: kernel::Simd::detect(),
         }
     }
 
@@ -170,7 +172,7 @@ impl HmmOracle {
     /// proportional to sum_h next[h] E[h, v], the terms added for h = 0, 1, ... in turn.
     fn fill_marginal(&self, buf: &mut HmmBuffers) {
         let e = self.e.as_slice().expect("standard layout");
-        kernel::marginal(&buf.next, e, &mut buf.q, self.avx2);
+        kernel::marginal(&buf.next, e, &mut buf.q, self.simd);
         let sum: f64 = buf.q.iter().sum();
         buf.q.iter_mut().for_each(|q| *q /= sum);
     }
@@ -199,7 +201,7 @@ impl HmmOracle {
                     buf.wt[h * B + r] = buf.pending_rows[(start + r) * k + h];
                 }
             }
-            let tally = kernel::marginals(&buf.wt, e_t, &mut buf.qs, self.avx2);
+            let tally = kernel::marginals(&buf.wt, e_t, &mut buf.qs, self.simd);
             for r in 0..n {
                 let p =
                     kernel::prediction(&buf.qs, r, &tally, kind, entropy).unwrap_or_else(|| {

@@ -1,6 +1,7 @@
 //! The scaled forward and backward passes, resumed where the tokens they depend on are
 //! unchanged.
 
+use super::kernel::Simd;
 use super::{same_bits, HmmBuffers, HmmOracle};
 use crate::state::{Token, MASK};
 
@@ -29,7 +30,7 @@ impl HmmOracle {
         }
         let src: &[f64] = if total.is_some() { w } else { alpha };
         let a = self.a.as_slice().expect("standard layout");
-        propagate(src, a, next, self.avx2);
+        propagate(src, a, next, self.simd);
         let mut sum = 0.0;
         for &n in next.iter() {
             sum += n;
@@ -126,7 +127,7 @@ impl HmmOracle {
             }
             // row[h] = sum_j A[h, j] w[j], the terms added for j = 0, 1, ... in turn.
             let a_t = self.a_t.as_slice().expect("standard layout");
-            propagate(&buf.w, a_t, &mut buf.row, self.avx2);
+            propagate(&buf.w, a_t, &mut buf.row, self.simd);
             let mut sum = 0.0;
             for &c in buf.row.iter() {
                 sum += c;
@@ -152,15 +153,22 @@ impl HmmOracle {
 
 /// out[j] = sum_h src[h] m[h, j] for `m` row-major (src.len() x out.len()), the terms
 /// added for h = 0, 1, ... in turn from 0.0: a dot product with column j, with the inner
-/// loop over j vectorised (with AVX2 when `avx2`, the same IEEE operations, never fused).
-fn propagate(src: &[f64], m: &[f64], out: &mut [f64], avx2: bool) {
+/// loop over j vectorised (in the widest vectors `simd` allows, the same IEEE operations,
+/// never fused).
+fn propagate(src: &[f64], m: &[f64], out: &mut [f64], simd: Simd) {
     #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        // SAFETY: `avx2` is true only when the processor reported AVX2 (`has_avx2`).
-        unsafe { propagate_avx2(src, m, out) };
-        return;
+    {
+        // SAFETY: `simd` names a level only when the processor reported it.
+        if simd == Simd::Avx512 && unsafe { super::avx512::propagate(src, m, out) } {
+            return;
+        }
+        if simd >= Simd::Avx2 {
+            // SAFETY: as above.
+            unsafe { propagate_avx2(src, m, out) };
+            return;
+        }
     }
-    let _ = avx2;
+    let _ = simd;
     propagate_plain(src, m, out);
 }
 
@@ -197,4 +205,34 @@ fn propagate_fixed<const N: usize>(src: &[f64], m: &[f64], out: &mut [f64]) {
 #[target_feature(enable = "avx2")]
 unsafe fn propagate_avx2(src: &[f64], m: &[f64], out: &mut [f64]) {
     propagate_plain(src, m, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Every vector width gives the plain loop's bits, at the state counts with a fixed
+    /// form (4, 8, 16) and at others.
+    #[test]
+    fn propagate_is_the_plain_loop_at_every_width() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for k in [1, 3, 4, 8, 9, 16, 24] {
+            let src: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+            let m: Vec<f64> = (0..k * k).map(|_| rng.random::<f64>() * 1e-3).collect();
+            let mut want = vec![0.0; k];
+            for (h, &s) in src.iter().enumerate() {
+                for j in 0..k {
+                    want[j] += s * m[h * k + j];
+                }
+            }
+            for simd in Simd::supported() {
+                let mut out = vec![f64::NAN; k];
+                propagate(&src, &m, &mut out, simd);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&want), "K = {k}, {simd:?}");
+            }
+        }
+    }
 }
