@@ -105,36 +105,49 @@ pub(super) unsafe fn batch(wt: &[f64], e_t: &[f64], qs: &mut [f64]) -> Tally {
     tally
 }
 
-/// out[j] = sum_h src[h] m[h, j] for K = `out.len()` a multiple of 8 up to 16 (one or
-/// two registers), the terms added for h = 0, 1, ... in turn from 0.0. Returns false, doing
-/// nothing, for any other K.
+/// out[j] = sum_h src[h] m[h, j] for K = `out.len()` up to 16 (one or two registers, the
+/// last one part-filled through a lane mask: K is often 8 content states plus an end
+/// state), the terms added for h = 0, 1, ... in turn from 0.0. Returns false, doing
+/// nothing, for a larger K.
 ///
 /// # Safety
 /// The processor must support AVX-512F.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn propagate(src: &[f64], m: &[f64], out: &mut [f64]) -> bool {
     let n = out.len();
-    if !(n == 8 || n == 16) {
+    if n == 0 || n > 16 {
         return false;
     }
     assert!(m.len() >= src.len() * n);
-    let row = |h: usize, c: usize| {
-        // SAFETY: h < src.len() and c + 8 <= n, so the 8 f64 are inside `m`.
-        unsafe { _mm512_loadu_pd(m[h * n + c..h * n + c + 8].as_ptr()) }
+    // Lanes of the low and high register that hold entries.
+    let lanes = |from: usize| -> __mmask8 {
+        let count = n.saturating_sub(from).min(8);
+        ((1u16 << count) - 1) as __mmask8
     };
+    let (lo_mask, hi_mask) = (lanes(0), lanes(8));
     let (mut lo, mut hi) = (_mm512_setzero_pd(), _mm512_setzero_pd());
     for (h, &s) in src.iter().enumerate() {
         let s = _mm512_set1_pd(s);
-        lo = _mm512_add_pd(lo, _mm512_mul_pd(s, row(h, 0)));
-        if n == 16 {
-            hi = _mm512_add_pd(hi, _mm512_mul_pd(s, row(h, 8)));
+        let row = m[h * n..].as_ptr();
+        // SAFETY: the masks select only entries h * n + j with j < n, inside `m`; masked-off
+        // lanes are not read.
+        let (r0, r1) = unsafe {
+            (
+                _mm512_maskz_loadu_pd(lo_mask, row),
+                _mm512_maskz_loadu_pd(hi_mask, row.wrapping_add(8)),
+            )
+        };
+        lo = _mm512_add_pd(lo, _mm512_mul_pd(s, r0));
+        if hi_mask != 0 {
+            hi = _mm512_add_pd(hi, _mm512_mul_pd(s, r1));
         }
     }
-    // SAFETY: `out` holds n >= 8 (and 16 when `hi` is used) f64.
+    let at = out.as_mut_ptr();
+    // SAFETY: as for the loads, the masks select entries j < n of `out`.
     unsafe {
-        _mm512_storeu_pd(out.as_mut_ptr(), lo);
-        if n == 16 {
-            _mm512_storeu_pd(out[8..].as_mut_ptr(), hi);
+        _mm512_mask_storeu_pd(at, lo_mask, lo);
+        if hi_mask != 0 {
+            _mm512_mask_storeu_pd(at.wrapping_add(8), hi_mask, hi);
         }
     }
     true
