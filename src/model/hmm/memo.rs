@@ -30,15 +30,22 @@ pub(super) struct PositionMemo {
     key: Option<(u64, usize, ConfidenceKind, bool)>,
 }
 
-/// A hash of a row's bits, to pass over entries without comparing whole rows.
+/// A hash of a row's bits, to pass over entries without comparing whole rows. Each entry's
+/// bits times its own odd constant, summed: the products are independent (no chain of
+/// multiplications through the row), and a row that differs from another in one entry, as
+/// the rows of one position mostly do, never collides with it, since multiplying by an odd
+/// number is one-to-one modulo 2^64. A final mix spreads the sum; a collision would only
+/// cost a full comparison.
 fn hash(row: &[f64]) -> u64 {
-    let mut h = 0x243f_6a88_85a3_08d3u64;
+    let mut sum = 0x243f_6a88_85a3_08d3u64;
+    let mut c = 0x9e37_79b9_7f4a_7c15u64;
     for x in row {
-        h = (h ^ x.to_bits()).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        h ^= h >> 29;
+        sum = sum.wrapping_add(x.to_bits().wrapping_mul(c));
+        c = c.wrapping_add(0x6a09_e667_f3bc_c90a);
     }
+    let h = (sum ^ (sum >> 32)).wrapping_mul(0xd6e8_feb8_6659_fd93);
     // 0 marks an empty entry.
-    h | 1
+    (h ^ (h >> 29)) | 1
 }
 
 impl PositionMemo {
