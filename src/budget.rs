@@ -202,24 +202,14 @@ fn workspace_bytes(r: &Resolved, v: u128) -> u128 {
 
 /// The estimated peak memory of decoding `resolved` on `threads` threads.
 pub fn estimate(resolved: &[Resolved], threads: usize) -> Estimate {
-    // One model per distinct spec, as `Scenario::setups` shares them, at its longest L.
-    // Each generated world holds its own model.
-    let mut models: Vec<(&ModelSpec, usize, usize)> = Vec::new();
-    for r in resolved {
-        let c = &r.config;
-        match models.iter_mut().find(|(s, _, _)| *s == &c.model) {
-            Some((_, l, w)) => {
-                *l = (*l).max(c.gen_length);
-                *w = (*w).max(c.worlds.max(1));
-            }
-            None => models.push((&c.model, c.gen_length, c.worlds.max(1))),
-        }
-    }
+    // One model per distinct model key, as `Scenario::setups` builds them (each seed and
+    // each world of a generated model its own), at its longest L.
+    let models = crate::scenario::distinct_models(resolved);
     let mut model_total = 0u128;
     let mut vocab = 0u128;
-    for (spec, max_len, worlds) in &models {
+    for (spec, max_len) in &models {
         let (v, bytes) = model_bytes(spec, *max_len);
-        model_total += bytes * *worlds as u128;
+        model_total += bytes;
         vocab = vocab.max(v);
     }
     let sequences: u128 = resolved

@@ -47,39 +47,56 @@ fn check_eos(t: &Array2<f64>, eos: Option<Token>, absorbing: bool) -> Result<(),
     Ok(())
 }
 
+/// The distinct models of `resolved`, each with the longest gen_length that decodes on it
+/// and the first configuration that uses it, and per configuration the model of each of its
+/// worlds. Every world of a generated model is a model of its own.
+fn model_slots(resolved: &[Resolved]) -> (Vec<(ModelKey, usize, usize)>, Vec<Vec<usize>>) {
+    let mut models: Vec<(ModelKey, usize, usize)> = Vec::new();
+    let mut slots: Vec<Vec<usize>> = Vec::with_capacity(resolved.len());
+    for (i, r) in resolved.iter().enumerate() {
+        let c = &r.config;
+        let mut worlds = Vec::with_capacity(c.worlds);
+        for w in 0..c.worlds {
+            let key = ModelKey {
+                spec: c.model.clone(),
+                seed: c
+                    .model
+                    .generated()
+                    .then(|| engine::world_seed(c.model_seed, w)),
+                eos: c.eos_token,
+                attention: c.attention,
+                miscalibration: c.miscalibration,
+            };
+            match models.iter().position(|(k, _, _)| *k == key) {
+                Some(m) => {
+                    models[m].1 = models[m].1.max(c.gen_length);
+                    worlds.push(m);
+                }
+                None => {
+                    models.push((key, c.gen_length, i));
+                    worlds.push(models.len() - 1);
+                }
+            }
+        }
+        slots.push(worlds);
+    }
+    (models, slots)
+}
+
+/// The models [`Scenario::setups`] would build for `resolved`, each with the longest
+/// gen_length decoded on it: what the memory estimate counts.
+pub fn distinct_models(resolved: &[Resolved]) -> Vec<(ModelSpec, usize)> {
+    model_slots(resolved)
+        .0
+        .into_iter()
+        .map(|(key, max_len, _)| (key.spec, max_len))
+        .collect()
+}
+
 impl Scenario {
     /// One engine setup per configuration.
     pub fn setups(&self, resolved: &[Resolved]) -> Result<Vec<Setup>, ScenarioError> {
-        let mut models: Vec<(ModelKey, usize, usize)> = Vec::new();
-        // Per configuration, the model slot of each of its worlds.
-        let mut slots: Vec<Vec<usize>> = Vec::with_capacity(resolved.len());
-        for (i, r) in resolved.iter().enumerate() {
-            let c = &r.config;
-            let mut worlds = Vec::with_capacity(c.worlds);
-            for w in 0..c.worlds {
-                let key = ModelKey {
-                    spec: c.model.clone(),
-                    seed: c
-                        .model
-                        .generated()
-                        .then(|| engine::world_seed(c.model_seed, w)),
-                    eos: c.eos_token,
-                    attention: c.attention,
-                    miscalibration: c.miscalibration,
-                };
-                match models.iter().position(|(k, _, _)| *k == key) {
-                    Some(m) => {
-                        models[m].1 = models[m].1.max(c.gen_length);
-                        worlds.push(m);
-                    }
-                    None => {
-                        models.push((key, c.gen_length, i));
-                        worlds.push(models.len() - 1);
-                    }
-                }
-            }
-            slots.push(worlds);
-        }
+        let (models, slots) = model_slots(resolved);
         let mut built: Vec<(Arc<dyn ConfidenceModel>, usize)> = Vec::with_capacity(models.len());
         for (key, max_len, first) in &models {
             built.push(self.build_model(key, *max_len, &resolved[*first])?);

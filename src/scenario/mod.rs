@@ -11,6 +11,7 @@ mod select;
 mod spans;
 mod system;
 
+pub use build::distinct_models;
 pub use load::{
     check_key, load, parse_set_key, parse_set_value, Case, Entry, Origin, Scenario, Swept,
 };

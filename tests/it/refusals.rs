@@ -20,6 +20,8 @@ fn commands_refuse_malformed_inputs_briefly() {
     let (bad, trunc, ok, empty) = (p("bad.toml"), p("trunc.toml"), p("ok.toml"), p("empty"));
     let missing = p("missing");
     let out = p("out");
+    let seeds: Vec<String> = (1..=40).map(|s| s.to_string()).collect();
+    let seed_sweep = format!("sweep={{seed=[{}]}}", seeds.join(","));
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["run", &bad, "--out", &out], "bad.toml"),
         (vec!["run", &trunc, "--out", &out], "trunc.toml"),
@@ -48,6 +50,23 @@ fn commands_refuse_malformed_inputs_briefly() {
                 "sequences=100000000",
             ],
             "memory budget of 4.0 GiB",
+        ),
+        // Each seed of a generated world is a model of its own: 40 phrase worlds at V = 128,
+        // L = 256 are counted 40 times (one of them alone is about 33 MiB).
+        (
+            vec![
+                "run",
+                "scenarios/quickstart.toml",
+                "--out",
+                &out,
+                "--memory-budget",
+                "1G",
+                "--set",
+                "sequences=1",
+                "--set",
+                &seed_sweep,
+            ],
+            "40 model(s)",
         ),
         // 10^11 records (~80 TiB) exceed the default budget on any machine.
         (
