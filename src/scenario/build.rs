@@ -47,11 +47,15 @@ fn check_eos(t: &Array2<f64>, eos: Option<Token>, absorbing: bool) -> Result<(),
     Ok(())
 }
 
+/// A model to build: its key, the longest gen_length decoded on it, and the first
+/// configuration that uses it.
+type ModelSlot = (ModelKey, usize, usize);
+
 /// The distinct models of `resolved`, each with the longest gen_length that decodes on it
 /// and the first configuration that uses it, and per configuration the model of each of its
 /// worlds. Every world of a generated model is a model of its own.
-fn model_slots(resolved: &[Resolved]) -> (Vec<(ModelKey, usize, usize)>, Vec<Vec<usize>>) {
-    let mut models: Vec<(ModelKey, usize, usize)> = Vec::new();
+fn model_slots(resolved: &[Resolved]) -> (Vec<ModelSlot>, Vec<Vec<usize>>) {
+    let mut models: Vec<ModelSlot> = Vec::new();
     let mut slots: Vec<Vec<usize>> = Vec::with_capacity(resolved.len());
     for (i, r) in resolved.iter().enumerate() {
         let c = &r.config;
