@@ -140,6 +140,8 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
                     let case = read_case(&scenario, t, i, &file_origin)?;
                     scenario.cases.push(case);
                 }
+                let name_at = |i| file_origin(&format!("case[{i}].name"));
+                super::names::check_case_names(&scenario, &name_at)?;
             }
             (_, value) => {
                 let leaves = match value {

@@ -6,6 +6,7 @@ pub mod doc;
 mod load;
 pub mod matrix;
 mod models;
+mod names;
 mod resolve;
 mod select;
 mod spans;

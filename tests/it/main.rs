@@ -8,6 +8,7 @@ mod golden;
 mod incremental;
 mod invariants;
 mod malformed;
+mod names;
 mod numerics;
 mod properties;
 mod refusals;

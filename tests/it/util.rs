@@ -26,6 +26,14 @@ pub fn lopa_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("binary runs")
 }
 
+/// `lopa-sim ARGS` run from `dir`, so that a default `results/<name>` lands there and not
+/// in the repository.
+pub fn lopa_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::cargo_bin("lopa-sim").expect("binary built");
+    cmd.current_dir(dir).args(args);
+    cmd.output().expect("binary runs")
+}
+
 /// Rows of a CSV file as header -> cell maps.
 pub fn read_rows(path: &Path) -> Vec<HashMap<String, String>> {
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
