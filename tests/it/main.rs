@@ -10,6 +10,7 @@ mod invariants;
 mod malformed;
 mod names;
 mod numerics;
+mod outputs;
 mod properties;
 mod refusals;
 mod search;
