@@ -2,6 +2,7 @@
 
 mod calibrate;
 mod cli;
+mod damaged_results;
 mod figures;
 mod frontier;
 mod golden;
