@@ -295,8 +295,10 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
             Some("lookahead") => Via::Lookahead,
             Some("completion") => Via::Completion,
             other => bail!(
-                "{}:{line}: column `via`: {other:?} is not anchor, lookahead or completion",
-                p.display()
+                "{}:{line}: column `via`: `{}` is not valid; a run writes anchor, lookahead \
+                 or completion here",
+                p.display(),
+                other.unwrap_or_default()
             ),
         };
         let c = TraceCell {

@@ -73,6 +73,17 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
                 opts.dirs[0].display()
             );
         }
+        // The header's hash was made from the description beside it; they disagree only
+        // when the file was edited, and the merge reads the first shard's description.
+        let described = s.meta.hash();
+        if described != s.identity.hash {
+            bail!(
+                "{dir}/{SHARD_FILE} is damaged: its run description hashes to {described}, but \
+                 its header records {}; run the shard again with `lopa-sim run ... --shard \
+                 I/N --out {dir}`",
+                s.identity.hash
+            );
+        }
         let (index, n) = s.identity.shard;
         if index == 0 || index > n {
             bail!("{dir} is shard {index}/{n}: its shard.json is damaged (I must be 1 to N)");

@@ -62,11 +62,19 @@ impl Identity {
             ))
         } else if self.seed != want.seed {
             Some(format!("seed {}, not {}", self.seed, want.seed))
-        } else if self.hash != want.hash || self.tasks != want.tasks {
+        } else if self.hash != want.hash {
             Some(format!(
                 "scenario `{}` with other settings (other --set or --case values, or an \
                  edited scenario: content hash {}, not {})",
                 self.scenario, self.hash, want.hash
+            ))
+        } else if self.tasks != want.tasks {
+            // The hash covers the work items, so equal hashes with other counts mean that a
+            // header was edited or damaged; the hashes would read as the same.
+            Some(format!(
+                "scenario `{}` with {} work items, not {} (the same content hash {}, so the \
+                 header is damaged)",
+                self.scenario, self.tasks, want.tasks, self.hash
             ))
         } else if self.shard != want.shard {
             Some(format!(
@@ -238,9 +246,11 @@ pub fn read(
             );
         }
         let whole = line.last() == Some(&b'\n');
-        let text = std::str::from_utf8(&line)
-            .ok()
-            .map(|t| t.trim_end_matches('\n'));
+        // A journal copied through an editor or a Windows share may end its lines in CRLF.
+        let text = std::str::from_utf8(&line).ok().map(|t| {
+            let t = t.strip_suffix('\n').unwrap_or(t);
+            t.strip_suffix('\r').unwrap_or(t)
+        });
         if identity.is_none() {
             let header = text
                 .filter(|_| whole)

@@ -7,6 +7,7 @@ mod load;
 pub mod matrix;
 mod models;
 mod names;
+pub(crate) mod parse_error;
 mod resolve;
 mod select;
 mod spans;

@@ -9,6 +9,7 @@ mod golden;
 mod incremental;
 mod invariants;
 mod malformed;
+mod messages;
 mod names;
 mod numerics;
 mod outputs;

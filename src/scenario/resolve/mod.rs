@@ -234,8 +234,13 @@ impl Scenario {
         for (key, entry) in flat {
             insert_dotted(&mut root, key, entry.value.clone());
         }
-        FileDoc::deserialize(Value::Table(root))
-            .map_err(|e| ScenarioError(format!("{}: {}", self.path.display(), e.message())))
+        FileDoc::deserialize(Value::Table(root)).map_err(|e| {
+            ScenarioError(format!(
+                "{}: {}",
+                self.path.display(),
+                super::parse_error::plain(e.message())
+            ))
+        })
     }
 }
 
