@@ -27,7 +27,7 @@ impl Inputs<'static> {
     pub fn read(dir: &Path) -> Result<Self> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path)
+            crate::input::read(&path, crate::input::RESULTS)
                 .map(Cow::Owned)
                 .with_context(|| format!("cannot read {}", path.display()))
         };

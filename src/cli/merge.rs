@@ -31,6 +31,10 @@ pub struct MergeOptions {
 /// Reads `dir/shard.json`.
 fn description(dir: &std::path::Path) -> Result<ShardFile> {
     let path = dir.join(SHARD_FILE);
+    if path.exists() {
+        crate::input::check(&path, crate::input::RESULTS)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
     let bytes = std::fs::read(&path).with_context(|| {
         format!(
             "{} is not a finished shard: no {SHARD_FILE} (run `lopa-sim run SCENARIO --shard \

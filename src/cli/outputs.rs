@@ -20,7 +20,8 @@ fn owner(dir: &Path) -> Result<Option<(String, String)>> {
         ("summary.json", "/scenario/keys/name", "/scenario/file"),
     ] {
         let path = dir.join(file);
-        let Ok(bytes) = std::fs::read(&path) else {
+        // Unreadable markers are ignored here; writing the manifest reports a bad one.
+        let Ok(bytes) = crate::input::read(&path, crate::input::SMALL) else {
             continue;
         };
         let v: Value = serde_json::from_slice(&bytes).with_context(|| {

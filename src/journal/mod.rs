@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -25,6 +25,10 @@ use crate::record::{DecodeRecord, Latency, ProgressBins, Quality, PROGRESS_BINS}
 pub const FILE: &str = "journal.txt";
 
 const MAGIC: &str = "lopa-sim-journal 1 ";
+
+/// The longest journal line read: a work item's line is a few hundred bytes, the header a
+/// few hundred more.
+const MAX_LINE: u64 = 1 << 20;
 
 /// What a journal belongs to: a resumed run or a merge refuses a journal whose identity
 /// differs from its own.
@@ -222,6 +226,14 @@ pub fn read(
     path: &Path,
     item: &mut dyn FnMut(usize, DecodeRecord, ProgressBins) -> Result<()>,
 ) -> Result<Contents> {
+    // The type first: a FIFO would block the open, and a device would never end. A journal
+    // has no size limit (it grows with the sweep), but each of its lines is short.
+    crate::input::check(path, u64::MAX).with_context(|| {
+        format!(
+            "cannot read the journal {} (remove it, or write elsewhere with --out DIR)",
+            path.display()
+        )
+    })?;
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
@@ -231,13 +243,21 @@ pub fn read(
     let mut bad_line: Option<u64> = None;
     loop {
         line.clear();
-        let n = reader
+        let n = (&mut reader)
+            .take(MAX_LINE + 1)
             .read_until(b'\n', &mut line)
             .with_context(|| format!("cannot read {}", path.display()))?;
         if n == 0 {
             break;
         }
         number += 1;
+        if n as u64 > MAX_LINE {
+            bail!(
+                "{}:{number}: a line longer than {MAX_LINE} bytes, which no journal holds; \
+                 the file is damaged or not a journal, so remove it to start the run over",
+                path.display()
+            );
+        }
         if let Some(at) = bad_line {
             bail!(
                 "{}:{at}: damaged journal line (not the last one); remove the journal to start \
@@ -316,6 +336,16 @@ impl Inner {
 impl Appender {
     /// Starts a new journal at `path` (replacing any old one) with `identity` as header.
     pub fn create(path: &Path, identity: &Identity) -> Result<Self> {
+        // Creating over a FIFO would block until some reader opened it.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() {
+                bail!(
+                    "cannot create the journal {}: it is {}, not a regular file; remove it",
+                    path.display(),
+                    crate::report::file_kind(&meta.file_type())
+                );
+            }
+        }
         let mut file = File::create(path)
             .with_context(|| format!("cannot create the journal {}", path.display()))?;
         let header = format!("{MAGIC}{}\n", serde_json::to_string(identity)?);

@@ -53,8 +53,8 @@ const PART_COLORS: [RGBColor; 4] = [
 
 /// The timed configurations of `summary.csv`; empty when it has no `[system]` columns.
 pub fn load(summary: &Path) -> Result<Vec<TimedPoint>> {
-    let bytes =
-        std::fs::read(summary).with_context(|| format!("cannot read {}", summary.display()))?;
+    let bytes = crate::input::read(summary, crate::input::RESULTS)
+        .with_context(|| format!("cannot read {}", summary.display()))?;
     load_from(summary, &bytes)
 }
 
@@ -178,8 +178,8 @@ fn best<'a>(pts: &[&'a TimedPoint]) -> &'a TimedPoint {
 /// returns the files written.
 pub fn render(results: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     let summary = results.join("summary.csv");
-    let bytes =
-        std::fs::read(&summary).with_context(|| format!("cannot read {}", summary.display()))?;
+    let bytes = crate::input::read(&summary, crate::input::RESULTS)
+        .with_context(|| format!("cannot read {}", summary.display()))?;
     render_from(&summary, &bytes, dir)
 }
 

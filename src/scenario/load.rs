@@ -90,7 +90,7 @@ impl Scenario {
 
 /// Reads `path` and applies `sets` (each `KEY=VALUE`) in order.
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_to_string(path, crate::input::SMALL)
         .map_err(|e| ScenarioError(format!("cannot read scenario file {}: {e}", path.display())))?;
     let spans = Spans::new(&text);
     if let Err(e) = toml::from_str::<FileDoc>(&text) {

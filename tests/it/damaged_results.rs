@@ -5,11 +5,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::util::run_ok;
+use crate::util::{lopa_within, run_ok, stderr};
 
 /// The folder, made once per test process.
 fn folder() -> &'static Path {
@@ -32,25 +31,11 @@ fn folder() -> &'static Path {
 
 /// `plot DIR` with a time limit: a hang is a failure, not a stuck test.
 fn plot(dir: &Path) -> (Option<i32>, String) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("lopa-sim"))
-        .args(["plot", dir.to_str().unwrap(), "-q"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("plot {} hung", dir.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let o = child.wait_with_output().unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    let o = lopa_within(
+        &["plot", dir.to_str().unwrap(), "-q"],
+        Duration::from_secs(60),
+    );
+    (o.status.code(), stderr(&o))
 }
 
 /// `text` with the cell of column `column` in data row `row` (0 = the first after the

@@ -7,6 +7,7 @@ mod figures;
 mod frontier;
 mod golden;
 mod incremental;
+mod input_files;
 mod invariants;
 mod malformed;
 mod messages;
