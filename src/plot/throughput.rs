@@ -19,8 +19,7 @@ pub const FIGURE: &str = "throughput_vs_branches";
 
 const FONT: &str = "sans-serif";
 
-/// The largest time (ms) or rate (tokens/s) taken from `summary.csv`: any finite value a
-/// run can write, with room for the axis margin above it.
+/// The largest time (ms) or rate (tokens/s) read: any a run writes, and room for a margin.
 const MAX_VALUE: f64 = 1e300;
 
 /// One configuration's predicted times, from `summary.csv`.
