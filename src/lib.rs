@@ -10,6 +10,7 @@ pub mod calibrate;
 pub mod cli;
 pub mod decoder;
 pub mod engine;
+pub mod input;
 pub mod journal;
 pub mod model;
 pub mod plot;

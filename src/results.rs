@@ -27,7 +27,7 @@ impl Inputs<'static> {
     pub fn read(dir: &Path) -> Result<Self> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path)
+            crate::input::read(&path, crate::input::RESULTS)
                 .map(Cow::Owned)
                 .with_context(|| format!("cannot read {}", path.display()))
         };
@@ -39,6 +39,26 @@ impl Inputs<'static> {
         })
     }
 }
+
+/// The columns the figures read from each file, which every run writes.
+const SUMMARY_COLUMNS: &[&str] = &[
+    "config",
+    "sequences",
+    "branches",
+    "tpf",
+    "tpf_lo",
+    "tpf_hi",
+    "branch_tokens_per_token",
+];
+const ROUNDS_COLUMNS: &[&str] = &[
+    "config",
+    "bin",
+    "progress_lo",
+    "progress_hi",
+    "rounds",
+    "tokens",
+];
+const TRACE_COLUMNS: &[&str] = &["config", "seq", "branches", "round", "position", "via"];
 
 /// One CSV row with its file's header, so that cells are found by column name.
 struct Row<'a> {
@@ -55,20 +75,56 @@ impl Row<'_> {
 }
 
 /// The header and the rows of CSV `bytes` (the content of `path`), each row with its line
-/// number.
-fn rows(path: &Path, bytes: &[u8]) -> Result<(csv::StringRecord, Vec<(u64, csv::StringRecord)>)> {
+/// number. The header must hold every column of `required`, even when no row follows: a
+/// file cut inside its header would otherwise read as a run with nothing in it.
+fn rows(
+    path: &Path,
+    bytes: &[u8],
+    required: &[&str],
+) -> Result<(csv::StringRecord, Vec<(u64, csv::StringRecord)>)> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        bail!(
+            "{} is empty; a run writes at least its header line (re-run the scenario, or \
+             `lopa-sim merge` the shards, to write it again)",
+            path.display()
+        );
+    }
     let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader
-        .headers()
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .clone();
+    let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+    if let Some(missing) = required.iter().find(|c| !headers.iter().any(|h| h == **c)) {
+        bail!(
+            "{}: no column `{missing}` in the header line (a damaged or truncated file?)",
+            path.display()
+        );
+    }
     let mut out = Vec::new();
     for record in reader.records() {
-        let record = record.with_context(|| format!("cannot read {}", path.display()))?;
+        let record = record.map_err(|e| csv_error(path, e))?;
         let line = record.position().map_or(0, |p| p.line());
         out.push((line, record));
     }
     Ok((headers, out))
+}
+
+/// A CSV reader's error as `file:line: problem`.
+fn csv_error(path: &Path, e: csv::Error) -> anyhow::Error {
+    let at = |pos: &Option<csv::Position>| match pos {
+        Some(p) => format!("{}:{}", path.display(), p.line()),
+        None => path.display().to_string(),
+    };
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => anyhow!(
+            "{}: the row has {len} cells but the header {expected_len} (a damaged or \
+             truncated file?)",
+            at(pos)
+        ),
+        csv::ErrorKind::Utf8 { pos, err } => anyhow!("{}: not UTF-8 text: {err}", at(pos)),
+        _ => anyhow!("cannot read {}: {e}", path.display()),
+    }
 }
 
 /// One typed cell, with an error naming the file, line and column.
@@ -76,15 +132,20 @@ fn cell<T: std::str::FromStr>(path: &Path, line: u64, row: &Row, column: &str) -
     let raw = row
         .get(column)
         .ok_or_else(|| anyhow!("{}: no column `{column}`", path.display()))?;
+    // Counts and indices are read as integers, which take no fraction.
+    let whole = "0.5".parse::<T>().is_err();
+    let (lo, hi) = plausible(column);
+    let lo = if whole { lo.max(0.0) } else { lo };
+    let what = if whole { "a whole number" } else { "a number" };
     let value = raw.parse().map_err(|_| {
         anyhow!(
-            "{}:{line}: column `{column}`: `{raw}` is not valid",
+            "{}:{line}: column `{column}`: `{raw}` is not valid; a run writes {what} in \
+             [{lo}, {hi}] here",
             path.display()
         )
     })?;
     // A damaged number (NaN, inf, 1e308) would pass parsing and hang or blank a figure.
     if let Ok(x) = raw.parse::<f64>() {
-        let (lo, hi) = plausible(column);
         if !(lo..=hi).contains(&x) {
             bail!(
                 "{}:{line}: column `{column}`: `{raw}` is outside [{lo}, {hi}], the values a run writes",
@@ -141,22 +202,17 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
     };
 
     let path = dir.join("summary.csv");
-    let mut reader = csv::Reader::from_reader(&inputs.summary_csv[..]);
-    let headers: Vec<String> = reader
-        .headers()
-        .with_context(|| format!("cannot read {}", path.display()))?
+    let (header, records) = rows(&path, &inputs.summary_csv, SUMMARY_COLUMNS)?;
+    let headers: Vec<String> = header.iter().map(String::from).collect();
+    let end = headers
         .iter()
-        .map(String::from)
-        .collect();
-    let Some(end) = headers.iter().position(|h| h == "sequences") else {
-        bail!("{}: no `sequences` column", path.display());
-    };
+        .position(|h| h == "sequences")
+        .expect("a required column");
     let swept_keys: Vec<&String> = headers[1.min(end)..end]
         .iter()
         .filter(|h| *h != "case")
         .collect();
     let mut configs = Vec::new();
-    let (header, records) = rows(&path, &inputs.summary_csv)?;
     for (line, record) in &records {
         let (p, line) = (&path, *line);
         let row = Row {
@@ -207,7 +263,7 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
 
     let path = dir.join("rounds.csv");
     let mut bins = Vec::new();
-    let (header, records) = rows(&path, &inputs.rounds_csv)?;
+    let (header, records) = rows(&path, &inputs.rounds_csv, ROUNDS_COLUMNS)?;
     for (line, record) in &records {
         let (p, line) = (&path, *line);
         let row = Row {
@@ -226,7 +282,7 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
 
     let path = dir.join("trace.csv");
     let mut traces: Vec<Trace> = Vec::new();
-    let (header, records) = rows(&path, &inputs.trace_csv)?;
+    let (header, records) = rows(&path, &inputs.trace_csv, TRACE_COLUMNS)?;
     for (line, record) in &records {
         let (p, line) = (&path, *line);
         let row = Row {
@@ -239,8 +295,10 @@ fn plot_data(dir: &Path, inputs: &Inputs, json: &serde_json::Value) -> Result<Pl
             Some("lookahead") => Via::Lookahead,
             Some("completion") => Via::Completion,
             other => bail!(
-                "{}:{line}: column `via`: {other:?} is not anchor, lookahead or completion",
-                p.display()
+                "{}:{line}: column `via`: `{}` is not valid; a run writes anchor, lookahead \
+                 or completion here",
+                p.display(),
+                other.unwrap_or_default()
             ),
         };
         let c = TraceCell {

@@ -81,7 +81,7 @@ pub fn write_scenario(
     sets: &[String],
     values: &[(String, toml::Value)],
 ) -> Result<()> {
-    let text = std::fs::read_to_string(source)
+    let text = crate::input::read_to_string(source, crate::input::SMALL)
         .with_context(|| format!("cannot read {}", source.display()))?;
     let mut doc: DocumentMut = text
         .parse()

@@ -31,6 +31,10 @@ pub struct MergeOptions {
 /// Reads `dir/shard.json`.
 fn description(dir: &std::path::Path) -> Result<ShardFile> {
     let path = dir.join(SHARD_FILE);
+    if path.exists() {
+        crate::input::check(&path, crate::input::RESULTS)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
     let bytes = std::fs::read(&path).with_context(|| {
         format!(
             "{} is not a finished shard: no {SHARD_FILE} (run `lopa-sim run SCENARIO --shard \
@@ -71,6 +75,17 @@ pub fn merge(opts: &MergeOptions) -> Result<()> {
                 "{dir} holds a shard of {diff} (the shard in {}); merge only the shards of one \
                  run",
                 opts.dirs[0].display()
+            );
+        }
+        // The header's hash was made from the description beside it; they disagree only
+        // when the file was edited, and the merge reads the first shard's description.
+        let described = s.meta.hash();
+        if described != s.identity.hash {
+            bail!(
+                "{dir}/{SHARD_FILE} is damaged: its run description hashes to {described}, but \
+                 its header records {}; run the shard again with `lopa-sim run ... --shard \
+                 I/N --out {dir}`",
+                s.identity.hash
             );
         }
         let (index, n) = s.identity.shard;

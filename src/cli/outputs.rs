@@ -1,12 +1,13 @@
 //! Checks on where a run writes, done before any decoding: the results folder must be
 //! writable and must not hold another scenario's results (unless `--force`).
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::report::write_atomic_unsynced;
+use crate::scenario::Resolved;
 
 /// The file in a results folder that records what wrote it.
 pub const MANIFEST: &str = "manifest.json";
@@ -19,7 +20,8 @@ fn owner(dir: &Path) -> Result<Option<(String, String)>> {
         ("summary.json", "/scenario/keys/name", "/scenario/file"),
     ] {
         let path = dir.join(file);
-        let Ok(bytes) = std::fs::read(&path) else {
+        // Unreadable markers are ignored here; writing the manifest reports a bad one.
+        let Ok(bytes) = crate::input::read(&path, crate::input::SMALL) else {
             continue;
         };
         let v: Value = serde_json::from_slice(&bytes).with_context(|| {
@@ -74,6 +76,73 @@ pub fn claim(dir: &Path, name: &str, scenario: &Path, force: bool) -> Result<()>
             path.display()
         )
     })
+}
+
+/// `path` absolute, without symlinks or `..` as far as it exists: the canonical form of its
+/// longest existing ancestor with the rest appended. Two spellings of one file then compare
+/// equal, even before the file or its folder is created.
+pub fn resolved(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let parts: Vec<Component> = abs.components().collect();
+    for n in (1..=parts.len()).rev() {
+        let Ok(mut base) = parts[..n].iter().collect::<PathBuf>().canonicalize() else {
+            continue;
+        };
+        for part in &parts[n..] {
+            match part {
+                Component::ParentDir => {
+                    base.pop();
+                }
+                Component::CurDir => {}
+                other => base.push(other),
+            }
+        }
+        return base;
+    }
+    abs
+}
+
+/// The files a run or a trace reads: the scenario and every model CSV it names.
+pub fn inputs<'a>(scenario: &'a Path, resolved: &'a [Resolved]) -> Vec<&'a Path> {
+    let mut files = vec![scenario];
+    for r in resolved {
+        files.extend(r.config.model.input_files());
+    }
+    files
+}
+
+/// Checks, before any decoding, that the file of `flag PATH` (`--json`,
+/// `--export-markdown`) can be written and would clobber nothing: it must not be one of
+/// `inputs`, nor lie in (or be) the results folder `results` that the same command writes,
+/// where it could overwrite a result file or be deleted with the folder's contents.
+pub fn check_export(
+    flag: &str,
+    path: &Path,
+    inputs: &[&Path],
+    results: Option<&Path>,
+) -> Result<()> {
+    let dest = crate::report::atomic_target(path).map_err(|e| anyhow!("{flag} {e}"))?;
+    let target = resolved(&dest);
+    if let Some(input) = inputs.iter().find(|i| resolved(i) == target) {
+        bail!(
+            "{flag} {}: would overwrite {}, an input of this command; give a new file name",
+            path.display(),
+            input.display()
+        );
+    }
+    if let Some(dir) = results.filter(|d| target.starts_with(resolved(d))) {
+        bail!(
+            "{flag} {}: lies in the results folder {} that this run writes (its files could \
+             overwrite it); write it outside that folder",
+            path.display(),
+            dir.display()
+        );
+    }
+    check_writable_file(&dest).with_context(|| flag.to_string())
 }
 
 /// Fails unless a file can be created beside `path` (in its folder, which must exist).

@@ -114,7 +114,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutput> {
     };
     // Every output is checked before any decoding, so a mistake costs nothing.
     if let Some(md) = &opts.export_markdown {
-        super::outputs::check_writable_file(md)?;
+        let inputs = super::outputs::inputs(&opts.scenario, &resolved);
+        super::outputs::check_export("--export-markdown", md, &inputs, Some(&dir))?;
     }
     super::outputs::claim(&dir, &first.name, &opts.scenario, opts.force)?;
     let shard = opts.shard.unwrap_or(Shard::WHOLE);

@@ -60,6 +60,10 @@ pub fn trace(opts: &TraceOptions) -> Result<String> {
             );
         }
     };
+    if let Some(path) = &opts.json {
+        let inputs = super::outputs::inputs(&opts.scenario, &resolved);
+        super::outputs::check_export("--json", path, &inputs, None)?;
+    }
     let chosen = resolved.swap_remove(index);
     let sequences = chosen.config.sequences;
     if opts.seq >= sequences {

@@ -11,74 +11,26 @@
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::record::{DecodeRecord, Latency, ProgressBins, Quality, PROGRESS_BINS};
+
+mod identity;
+pub use identity::Identity;
 
 /// The journal's file name in a results folder.
 pub const FILE: &str = "journal.txt";
 
 const MAGIC: &str = "lopa-sim-journal 1 ";
 
-/// What a journal belongs to: a resumed run or a merge refuses a journal whose identity
-/// differs from its own.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
-    /// `lopa-sim --version` of the writer.
-    pub version: String,
-    /// The scenario's name.
-    pub scenario: String,
-    /// Hash of everything that decides the records: the expanded configurations after
-    /// `--set` and `--case`, and the seed.
-    pub hash: String,
-    /// The root seed.
-    pub seed: u64,
-    /// This shard, from 1, and the shard count (1/1 for an unsharded run).
-    pub shard: (usize, usize),
-    /// Work items of the whole sweep, every shard together.
-    pub tasks: usize,
-}
-
-impl Identity {
-    /// How `self` (a journal found on disk) differs from `want`, in words; None if it is
-    /// the same run.
-    pub fn differs(&self, want: &Identity) -> Option<String> {
-        let shard = |s: (usize, usize)| format!("{}/{}", s.0, s.1);
-        if self.scenario != want.scenario {
-            Some(format!(
-                "scenario `{}`, not `{}`",
-                self.scenario, want.scenario
-            ))
-        } else if self.version != want.version {
-            Some(format!(
-                "lopa-sim {}, not this lopa-sim {}",
-                self.version, want.version
-            ))
-        } else if self.seed != want.seed {
-            Some(format!("seed {}, not {}", self.seed, want.seed))
-        } else if self.hash != want.hash || self.tasks != want.tasks {
-            Some(format!(
-                "scenario `{}` with other settings (other --set or --case values, or an \
-                 edited scenario: content hash {}, not {})",
-                self.scenario, self.hash, want.hash
-            ))
-        } else if self.shard != want.shard {
-            Some(format!(
-                "shard {}, not {}",
-                shard(self.shard),
-                shard(want.shard)
-            ))
-        } else {
-            None
-        }
-    }
-}
+/// The longest journal line read: a work item's line is a few hundred bytes, the header a
+/// few hundred more.
+const MAX_LINE: u64 = 1 << 20;
 
 /// FNV-1a, 64 bits: a checksum for torn lines and a stable content hash (no dependency,
 /// and the same on every platform and Rust version, unlike `DefaultHasher`).
@@ -214,6 +166,14 @@ pub fn read(
     path: &Path,
     item: &mut dyn FnMut(usize, DecodeRecord, ProgressBins) -> Result<()>,
 ) -> Result<Contents> {
+    // The type first: a FIFO would block the open, and a device would never end. A journal
+    // has no size limit (it grows with the sweep), but each of its lines is short.
+    crate::input::check(path, u64::MAX).with_context(|| {
+        format!(
+            "cannot read the journal {} (remove it, or write elsewhere with --out DIR)",
+            path.display()
+        )
+    })?;
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
@@ -223,13 +183,21 @@ pub fn read(
     let mut bad_line: Option<u64> = None;
     loop {
         line.clear();
-        let n = reader
+        let n = (&mut reader)
+            .take(MAX_LINE + 1)
             .read_until(b'\n', &mut line)
             .with_context(|| format!("cannot read {}", path.display()))?;
         if n == 0 {
             break;
         }
         number += 1;
+        if n as u64 > MAX_LINE {
+            bail!(
+                "{}:{number}: a line longer than {MAX_LINE} bytes, which no journal holds; \
+                 the file is damaged or not a journal, so remove it to start the run over",
+                path.display()
+            );
+        }
         if let Some(at) = bad_line {
             bail!(
                 "{}:{at}: damaged journal line (not the last one); remove the journal to start \
@@ -238,9 +206,11 @@ pub fn read(
             );
         }
         let whole = line.last() == Some(&b'\n');
-        let text = std::str::from_utf8(&line)
-            .ok()
-            .map(|t| t.trim_end_matches('\n'));
+        // A journal copied through an editor or a Windows share may end its lines in CRLF.
+        let text = std::str::from_utf8(&line).ok().map(|t| {
+            let t = t.strip_suffix('\n').unwrap_or(t);
+            t.strip_suffix('\r').unwrap_or(t)
+        });
         if identity.is_none() {
             let header = text
                 .filter(|_| whole)
@@ -306,6 +276,16 @@ impl Inner {
 impl Appender {
     /// Starts a new journal at `path` (replacing any old one) with `identity` as header.
     pub fn create(path: &Path, identity: &Identity) -> Result<Self> {
+        // Creating over a FIFO would block until some reader opened it.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() {
+                bail!(
+                    "cannot create the journal {}: it is {}, not a regular file; remove it",
+                    path.display(),
+                    crate::report::file_kind(&meta.file_type())
+                );
+            }
+        }
         let mut file = File::create(path)
             .with_context(|| format!("cannot create the journal {}", path.display()))?;
         let header = format!("{MAGIC}{}\n", serde_json::to_string(identity)?);

@@ -19,6 +19,9 @@ pub const FIGURE: &str = "throughput_vs_branches";
 
 const FONT: &str = "sans-serif";
 
+/// The largest time (ms) or rate (tokens/s) read: any a run writes, and room for a margin.
+const MAX_VALUE: f64 = 1e300;
+
 /// One configuration's predicted times, from `summary.csv`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimedPoint {
@@ -49,15 +52,18 @@ const PART_COLORS: [RGBColor; 4] = [
 
 /// The timed configurations of `summary.csv`; empty when it has no `[system]` columns.
 pub fn load(summary: &Path) -> Result<Vec<TimedPoint>> {
-    let bytes =
-        std::fs::read(summary).with_context(|| format!("cannot read {}", summary.display()))?;
+    let bytes = crate::input::read(summary, crate::input::RESULTS)
+        .with_context(|| format!("cannot read {}", summary.display()))?;
     load_from(summary, &bytes)
 }
 
 /// Like [`load`], from `bytes`, the content of `summary` (named in errors).
 pub fn load_from(summary: &Path, bytes: &[u8]) -> Result<Vec<TimedPoint>> {
     let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers()?.clone();
+    let headers = reader
+        .headers()
+        .with_context(|| format!("cannot read {}", summary.display()))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(system), Some(end)) = (col("system"), col("sequences")) else {
         return Ok(Vec::new());
@@ -79,20 +85,45 @@ pub fn load_from(summary: &Path, bytes: &[u8]) -> Result<Vec<TimedPoint>> {
     let (k, tps, c, m, n, o) = (k?, tps?, c?, m?, n?, o?);
     let mut out = Vec::new();
     for (i, row) in reader.records().enumerate() {
-        let row = row?;
+        let row = row.with_context(|| format!("cannot read {}", summary.display()))?;
         if row[system].is_empty() {
             continue;
         }
+        // Times and rates a run writes are finite and not negative; an infinite TPS made
+        // the axis infinite, and drawing it never ended.
         let num = |j: usize| -> Result<f64> {
-            row[j].parse().map_err(|_| {
-                anyhow!(
-                    "{}:{}: column `{}`: `{}` is not a number",
-                    summary.display(),
-                    i + 2,
-                    &headers[j],
-                    &row[j]
-                )
-            })
+            row[j]
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=MAX_VALUE).contains(x))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{}:{}: column `{}`: `{}` is not valid; a run writes a finite \
+                         number in [0, {MAX_VALUE:e}] here",
+                        summary.display(),
+                        i + 2,
+                        &headers[j],
+                        &row[j]
+                    )
+                })
+        };
+        let whole = |j: usize| -> Result<usize> {
+            row[j]
+                .parse::<u16>()
+                .ok()
+                .filter(|&b| b <= crate::state::MAX_BRANCHES)
+                .map(usize::from)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{}:{}: column `{}`: `{}` is not valid; a run writes a whole number \
+                         in [0, {}] here",
+                        summary.display(),
+                        i + 2,
+                        &headers[j],
+                        &row[j],
+                        crate::state::MAX_BRANCHES
+                    )
+                })
         };
         let series: Vec<String> = keys
             .iter()
@@ -112,7 +143,7 @@ pub fn load_from(summary: &Path, bytes: &[u8]) -> Result<Vec<TimedPoint>> {
                 series.join(", ")
             },
             system: row[system].to_string(),
-            branches: num(k)? as usize,
+            branches: whole(k)?,
             tps_avg: num(tps)?,
             parts: [num(c)?, num(m)?, num(n)?, num(o)?],
         });
@@ -146,8 +177,8 @@ fn best<'a>(pts: &[&'a TimedPoint]) -> &'a TimedPoint {
 /// returns the files written.
 pub fn render(results: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     let summary = results.join("summary.csv");
-    let bytes =
-        std::fs::read(&summary).with_context(|| format!("cannot read {}", summary.display()))?;
+    let bytes = crate::input::read(&summary, crate::input::RESULTS)
+        .with_context(|| format!("cannot read {}", summary.display()))?;
     render_from(&summary, &bytes, dir)
 }
 

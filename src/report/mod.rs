@@ -28,11 +28,15 @@ pub use trace_csv::trace_csv;
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` so that readers see either the old file or the complete new
 /// one, never a prefix: the bytes go to `.{name}.tmp-{pid}` in the same directory, are
 /// synced, and the temporary file is renamed over `path`. The directory must exist.
+///
+/// A symlink is written through: the file it points to gets the new bytes and the link
+/// stays (see [`atomic_target`]). Anything but a regular file (a folder, a FIFO, a device)
+/// is refused before a temporary file is made.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |file| file.write_all(bytes))
 }
@@ -54,11 +58,80 @@ pub fn write_atomic_with(
     write_atomic_inner(path, true, fill)
 }
 
+/// The file a write to `path` replaces: `path` itself, or the end of its chain of
+/// symlinks, so that a link keeps pointing where the user put it (renaming over the link
+/// would silently turn it into a detached copy). Refuses a folder, a FIFO (whose reader
+/// would never see the file), a device or a socket, naming the path and what it is.
+pub fn atomic_target(path: &Path) -> io::Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    // The kernel's own limit on a chain of links; a loop ends here too.
+    for _ in 0..40 {
+        let meta = match std::fs::symlink_metadata(&at) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(at),
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", at.display()))),
+            Ok(meta) => meta,
+        };
+        if meta.file_type().is_symlink() {
+            let link = std::fs::read_link(&at)?;
+            // A relative link is relative to the link's folder; an absolute one replaces it.
+            at = at.parent().unwrap_or(Path::new("")).join(link);
+            continue;
+        }
+        if meta.is_file() {
+            return Ok(at);
+        }
+        let shown = if at == path {
+            path.display().to_string()
+        } else {
+            format!("{} (a link to {})", path.display(), at.display())
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{shown} is {}, not a regular file; give the path of a file to write",
+                file_kind(&meta.file_type())
+            ),
+        ));
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{}: too many levels of symbolic links (a loop?)",
+            path.display()
+        ),
+    ))
+}
+
+/// What a file that is not a regular file is, in words.
+pub fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
 fn write_atomic_inner(
     path: &Path,
     sync: bool,
     fill: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {
+    let path = &atomic_target(path)?;
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -191,6 +264,67 @@ mod tests {
         let path = dir.path().join("runs.csv");
         write_atomic(&path, b"a,b\n").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"a,b\n");
+    }
+
+    #[test]
+    fn atomic_write_refuses_a_folder_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("summary.csv");
+        std::fs::create_dir(&target).unwrap();
+        let e = write_atomic(&target, b"x").unwrap_err().to_string();
+        assert!(
+            e.contains(&target.display().to_string()) && e.contains("a folder"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_refuses_a_fifo_and_a_device_without_blocking() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let e = write_atomic(&fifo, b"x").unwrap_err().to_string();
+        assert!(e.contains("pipe") && e.contains("FIFO"), "{e}");
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        let e = write_atomic(Path::new("/dev/null"), b"x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/dev/null is a device"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_goes_through_a_symlink_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.md");
+        std::fs::write(&real, b"old").unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        // Relative, from another folder, and two links deep.
+        std::os::unix::fs::symlink("../real.md", sub.join("one")).unwrap();
+        std::os::unix::fs::symlink("one", sub.join("two")).unwrap();
+        write_atomic(&sub.join("two"), b"new").unwrap();
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        for link in ["one", "two"] {
+            let meta = std::fs::symlink_metadata(sub.join(link)).unwrap();
+            assert!(meta.file_type().is_symlink(), "{link} replaced");
+        }
+        // A dangling link creates the file it names.
+        std::os::unix::fs::symlink("made.md", dir.path().join("dangling")).unwrap();
+        write_atomic(&dir.path().join("dangling"), b"m").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("made.md")).unwrap(), b"m");
+        // A loop is an error, not a hang.
+        std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
+        let e = write_atomic(&dir.path().join("loop"), b"x").unwrap_err();
+        assert!(e.to_string().contains("symbolic links"), "{e}");
     }
 
     #[test]

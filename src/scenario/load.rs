@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 use super::doc::{FileDoc, KEYS};
+use super::parse_error::{file_error, integer_out_of_range, plain};
 use super::spans::Spans;
 use super::ScenarioError;
 
@@ -89,32 +90,13 @@ impl Scenario {
 
 /// Reads `path` and applies `sets` (each `KEY=VALUE`) in order.
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_to_string(path, crate::input::SMALL)
         .map_err(|e| ScenarioError(format!("cannot read scenario file {}: {e}", path.display())))?;
     let spans = Spans::new(&text);
     if let Err(e) = toml::from_str::<FileDoc>(&text) {
-        let at = e.span().map(|s| s.start);
-        let leaf = at.and_then(|o| spans.key_at(o));
-        let message = shorten(&e.to_string());
-        return Err(ScenarioError(match (at, leaf) {
-            (Some(o), Some(l)) => format!(
-                "{}:{}: key `{}`: {}",
-                path.display(),
-                spans.line_of(o),
-                l.key,
-                message.trim_end()
-            ),
-            (Some(o), None) => format!(
-                "{}:{}: {}",
-                path.display(),
-                spans.line_of(o),
-                message.trim_end()
-            ),
-            _ => format!("{}: {}", path.display(), message.trim_end()),
-        }));
+        return Err(file_error(path, &spans, &e));
     }
-    let root: Table =
-        toml::from_str(&text).map_err(|e| ScenarioError(format!("{}: {e}", path.display())))?;
+    let root: Table = toml::from_str(&text).map_err(|e| file_error(path, &spans, &e))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut scenario = Scenario {
         path: path.to_path_buf(),
@@ -140,6 +122,8 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
                     let case = read_case(&scenario, t, i, &file_origin)?;
                     scenario.cases.push(case);
                 }
+                let name_at = |i| file_origin(&format!("case[{i}].name"));
+                super::names::check_case_names(&scenario, &name_at)?;
             }
             (_, value) => {
                 let leaves = match value {
@@ -163,19 +147,6 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// The parser's message with each line cut to 160 characters: it quotes the offending
-/// line, which in a damaged file can be megabytes long.
-fn shorten(message: &str) -> String {
-    message
-        .lines()
-        .map(|l| match l.char_indices().nth(160) {
-            Some((cut, _)) => format!("{}...", &l[..cut]),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Dotted leaves of a table; arrays and scalars are leaves.
 pub fn flatten(table: Table) -> Vec<(String, Value)> {
     let mut out = Vec::new();
@@ -195,8 +166,14 @@ pub fn flatten(table: Table) -> Vec<(String, Value)> {
 /// Checks that `key = value` is a known key of the right type.
 pub fn check_key(key: &str, value: &Value) -> Result<(), String> {
     if ["model", "decoder", "search", "output", "system", "plot"].contains(&key) {
+        let inner: Vec<&str> = KEYS
+            .iter()
+            .copied()
+            .filter(|k| k.split_once('.').is_some_and(|(t, _)| t == key))
+            .collect();
         return Err(format!(
-            "`{key}` is a table; set one of its keys instead, e.g. {key}.kind"
+            "`{key}` is a table; set one of its keys instead: {}",
+            inner.join(", ")
         ));
     }
     if !KEYS.contains(&key) {
@@ -223,7 +200,7 @@ pub fn check_key(key: &str, value: &Value) -> Result<(), String> {
     }
     FileDoc::deserialize(nested)
         .map(|_| ())
-        .map_err(|e| e.message().trim_end().to_string())
+        .map_err(|e| plain(e.message().trim_end()))
 }
 
 fn add_sweep(
@@ -343,6 +320,9 @@ fn apply_set(s: &mut Scenario, arg: &str) -> Result<(), ScenarioError> {
     let path =
         parse_set_key(raw_key.trim()).ok_or_else(|| bad("the key is not a valid TOML key"))?;
     let value = parse_set_value(raw_value.trim());
+    if let (Value::String(_), Some(m)) = (&value, integer_out_of_range(raw_value)) {
+        return Err(s.error(&origin, raw_key.trim(), m));
+    }
     match path[0].as_str() {
         "sweep" if path.len() == 1 => {
             let Value::Table(t) = value else {

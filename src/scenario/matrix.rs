@@ -13,6 +13,8 @@ pub const ROW_SUM_TOLERANCE: f64 = 1e-6;
 /// names the file and, where there is one, the line.
 pub fn read_stochastic(path: &Path, cols: Option<usize>) -> Result<Array2<f64>, String> {
     let shown = path.display();
+    crate::input::check(path, crate::input::MATRIX)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
     let mut reader = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -6,6 +6,8 @@ pub mod doc;
 mod load;
 pub mod matrix;
 mod models;
+mod names;
+pub(crate) mod parse_error;
 mod resolve;
 mod select;
 mod spans;

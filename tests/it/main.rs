@@ -2,13 +2,18 @@
 
 mod calibrate;
 mod cli;
+mod damaged_results;
 mod figures;
 mod frontier;
 mod golden;
 mod incremental;
+mod input_files;
 mod invariants;
 mod malformed;
+mod messages;
+mod names;
 mod numerics;
+mod outputs;
 mod properties;
 mod refusals;
 mod search;

@@ -26,6 +26,37 @@ pub fn lopa_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("binary runs")
 }
 
+/// `lopa-sim ARGS` run from `dir`, so that a default `results/<name>` lands there and not
+/// in the repository.
+pub fn lopa_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::cargo_bin("lopa-sim").expect("binary built");
+    cmd.current_dir(dir).args(args);
+    cmd.output().expect("binary runs")
+}
+
+/// `lopa-sim ARGS` from the repository root, killed after `limit`: a hang fails the test
+/// (with the arguments) instead of stalling the suite.
+pub fn lopa_within(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lopa-sim"))
+        .current_dir(root())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("lopa-sim {args:?} still running after {limit:?}: a hang");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// Rows of a CSV file as header -> cell maps.
 pub fn read_rows(path: &Path) -> Vec<HashMap<String, String>> {
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));

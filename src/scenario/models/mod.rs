@@ -2,7 +2,7 @@
 //! parameters, with every range checked. The Markov and HMM oracles are resolved here,
 //! the plan mixture, the phrase world and the field in modules of their own.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod field;
 mod phrase;
@@ -50,6 +50,16 @@ impl ModelSpec {
                 | ModelSpec::PhraseGenerated(_)
                 | ModelSpec::Field(_)
         )
+    }
+
+    /// The files the model is read from, so that no output is written over one of them.
+    pub fn input_files(&self) -> Vec<&Path> {
+        match self {
+            ModelSpec::MarkovCsv(p) => vec![p],
+            ModelSpec::HmmCsv(a, b, c) => vec![a, b, c],
+            ModelSpec::PlanCsv(plans, _) => plans.iter().map(PathBuf::as_path).collect(),
+            _ => Vec::new(),
+        }
     }
 }
 

@@ -177,6 +177,9 @@ impl Scenario {
         let eos_token = model.eos_token;
         let output = doc.output.get_or_insert_with(Default::default);
         let trace_seq = *output.trace_seq.get_or_insert(0);
+        if let Some(dir) = &output.dir {
+            super::names::check_output_dir(dir).map_err(|m| keys.err("output.dir", m))?;
+        }
         let system = super::system::system_model(&mut doc.system, &err)?;
         if trace_seq >= header.sequences {
             return Err(keys.err(
@@ -231,20 +234,20 @@ impl Scenario {
         for (key, entry) in flat {
             insert_dotted(&mut root, key, entry.value.clone());
         }
-        FileDoc::deserialize(Value::Table(root))
-            .map_err(|e| ScenarioError(format!("{}: {}", self.path.display(), e.message())))
+        FileDoc::deserialize(Value::Table(root)).map_err(|e| {
+            ScenarioError(format!(
+                "{}: {}",
+                self.path.display(),
+                super::parse_error::plain(e.message())
+            ))
+        })
     }
 }
 
 /// `name`, `seed`, `sequences` and `gen_length`.
 fn header(doc: &mut FileDoc, keys: &Keys) -> Result<Header, ScenarioError> {
     let name = doc.name.clone().ok_or_else(|| keys.missing("name"))?;
-    if name.trim().is_empty() || name.contains(['/', '\\']) {
-        return Err(keys.err(
-            "name",
-            "a name must be non-empty and hold no path separator".into(),
-        ));
-    }
+    super::names::check_folder_name(&name).map_err(|m| keys.err("name", m))?;
     let seed = *doc.seed.get_or_insert(0);
     let sequences = doc.sequences.ok_or_else(|| keys.missing("sequences"))?;
     if sequences == 0 || sequences > MAX_SEQUENCES {
