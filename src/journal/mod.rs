@@ -282,7 +282,7 @@ impl Appender {
                 bail!(
                     "cannot create the journal {}: it is {}, not a regular file; remove it",
                     path.display(),
-                    crate::report::file_kind(&meta.file_type())
+                    crate::input::file_kind(&meta.file_type())
                 );
             }
         }

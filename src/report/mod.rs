@@ -30,6 +30,8 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::input::file_kind;
+
 /// Writes `bytes` to `path` so that readers see either the old file or the complete new
 /// one, never a prefix: the bytes go to `.{name}.tmp-{pid}` in the same directory, are
 /// synced, and the temporary file is renamed over `path`. The directory must exist.
@@ -100,30 +102,6 @@ pub fn atomic_target(path: &Path) -> io::Result<PathBuf> {
             path.display()
         ),
     ))
-}
-
-/// What a file that is not a regular file is, in words.
-pub fn file_kind(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a folder"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "not a regular file"
-    }
 }
 
 fn write_atomic_inner(
