@@ -13,6 +13,7 @@ pub mod engine;
 pub mod input;
 pub mod journal;
 pub mod model;
+pub mod partial;
 pub mod plot;
 pub mod record;
 pub mod report;

@@ -152,6 +152,21 @@ enum Command {
     },
 }
 
+impl Command {
+    /// The subcommand as typed, for the interrupt message.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Run { .. } => "run",
+            Command::Merge { .. } => "merge",
+            Command::Plot { .. } => "plot",
+            Command::Calibrate { .. } => "calibrate",
+            Command::Trace { .. } => "trace",
+            Command::System(_) => "system",
+            Command::Completions { .. } => "completions",
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let (quiet, verbose) = (args.quiet, args.verbose);
@@ -168,7 +183,7 @@ fn main() -> ExitCode {
         args.memory_budget
             .unwrap_or_else(lopa_sim::budget::machine_default),
     );
-    cli::interrupt::install();
+    cli::interrupt::install(args.command.name());
     let result = match args.command {
         Command::Run {
             scenario,

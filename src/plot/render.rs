@@ -69,6 +69,7 @@ fn render_one(name: &str, ext: &str, data: &PlotData, dir: &Path) -> Result<Rend
     let path = dir.join(format!("{name}.{ext}"));
     // The PNG encoder picks the format from the extension: keep it last.
     let tmp = dir.join(format!(".{name}.partial.{ext}"));
+    let _tracked = crate::partial::track(&tmp);
     let mut svg = None;
     let rendered = if ext == "png" {
         PIXELS.with_borrow_mut(|rgb| {

@@ -123,6 +123,7 @@ fn write_atomic_inner(
         name.to_string_lossy(),
         std::process::id()
     ));
+    let _tracked = crate::partial::track(&tmp);
     let result = (|| {
         let mut file = io::BufWriter::new(File::create(&tmp)?);
         fill(&mut file)?;

@@ -192,7 +192,10 @@ fn interrupt_with(signal: &str) {
     let o = child.wait_with_output().unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(130), "{signal}: {err}");
-    assert!(err.contains("interrupted"), "{err}");
+    assert!(
+        err.contains("interrupted: stopped before `run` finished") && err.contains("--resume"),
+        "{err}"
+    );
     let left: Vec<_> = fs::read_dir(&out)
         .unwrap()
         .flatten()
