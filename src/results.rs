@@ -340,6 +340,7 @@ pub fn render(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 pub fn render_from(dir: &Path, inputs: &Inputs) -> Result<Vec<std::path::PathBuf>> {
     let json = summary_json(dir, inputs)?;
     let data = plot_data(dir, inputs, &json)?;
+    let timed = crate::plot::throughput::load_from(&dir.join("summary.csv"), &inputs.summary_csv)?;
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots)
         .with_context(|| format!("cannot create {}", plots.display()))?;
@@ -359,11 +360,7 @@ pub fn render_from(dir: &Path, inputs: &Inputs) -> Result<Vec<std::path::PathBuf
         ));
     }
     let mut written: Vec<_> = rendered.into_iter().map(|r| r.path).collect();
-    written.extend(crate::plot::throughput::render_from(
-        &dir.join("summary.csv"),
-        &inputs.summary_csv,
-        &plots,
-    )?);
+    written.extend(crate::plot::throughput::write(&timed, &plots)?);
     let scenario = &json["scenario"];
     let mut configurations = Vec::new();
     for c in json["configurations"].as_array().into_iter().flatten() {

@@ -179,12 +179,13 @@ pub fn render(results: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     let summary = results.join("summary.csv");
     let bytes = crate::input::read(&summary, crate::input::RESULTS)
         .with_context(|| format!("cannot read {}", summary.display()))?;
-    render_from(&summary, &bytes, dir)
+    write(&load_from(&summary, &bytes)?, dir)
 }
 
-/// Like [`render`], from `bytes`, the content of `summary.csv` at `summary`.
-pub fn render_from(summary: &Path, bytes: &[u8], dir: &Path) -> Result<Vec<PathBuf>> {
-    let points = load_from(summary, bytes)?;
+/// Draws the figure of `points` (from [`load_from`]) into `dir`; nothing when there are none.
+/// Reading and drawing are apart so that a damaged `summary.csv` is refused before
+/// any other figure is redrawn.
+pub fn write(points: &[TimedPoint], dir: &Path) -> Result<Vec<PathBuf>> {
     if points.is_empty() {
         return Ok(Vec::new());
     }
@@ -193,10 +194,11 @@ pub fn render_from(summary: &Path, bytes: &[u8], dir: &Path) -> Result<Vec<PathB
     for ext in ["png", "svg"] {
         let path = dir.join(format!("{FIGURE}.{ext}"));
         let tmp = dir.join(format!(".{FIGURE}.partial.{ext}"));
+        let _tracked = crate::partial::track(&tmp);
         let drawn = if ext == "png" {
-            finish(BitMapBackend::new(&tmp, SIZE).into_drawing_area(), &points)
+            finish(BitMapBackend::new(&tmp, SIZE).into_drawing_area(), points)
         } else {
-            finish(SVGBackend::new(&tmp, SIZE).into_drawing_area(), &points)
+            finish(SVGBackend::new(&tmp, SIZE).into_drawing_area(), points)
         };
         if let Err(message) = drawn {
             let _ = std::fs::remove_file(&tmp);

@@ -193,3 +193,25 @@ fn check(cases: Vec<(Damage, &[&str])>) {
         }
     }
 }
+
+/// A damaged throughput column is refused before any figure is drawn, so the folder's
+/// figures are not left half redrawn (some new, the throughput figure old).
+#[test]
+fn a_damaged_throughput_column_redraws_no_figure() {
+    let copy = tempfile::tempdir().unwrap();
+    for f in ["summary.json", "summary.csv", "rounds.csv", "trace.csv"] {
+        fs::copy(folder().join(f), copy.path().join(f)).unwrap();
+    }
+    let csv = fs::read_to_string(copy.path().join("summary.csv")).unwrap();
+    fs::write(
+        copy.path().join("summary.csv"),
+        set_cell(&csv, 0, "tps_avg", "inf"),
+    )
+    .unwrap();
+    let (code, err) = plot(copy.path());
+    assert_eq!(code, Some(2), "{err}");
+    let drawn: Vec<_> = fs::read_dir(copy.path().join("plots"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(drawn.is_empty(), "drawn before the refusal: {drawn:?}");
+}
