@@ -41,7 +41,18 @@ pub fn check_writable(source: &Path, dest: &Path) -> Result<()> {
             );
         }
     }
-    let dir = dest.parent().unwrap_or(Path::new(""));
+    // A device or FIFO would be refused only at the end, after the whole calibration; the
+    // temporary file goes beside the file a symlink points to, so that folder is probed.
+    let target = match crate::report::atomic_target(dest) {
+        Ok(target) => target,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            bail!("--write {}: {e}", dest.display())
+        }
+        // A path that cannot be looked up (a file where a folder should be): the folder
+        // checks below say why.
+        Err(_) => dest.to_path_buf(),
+    };
+    let dir = target.parent().unwrap_or(Path::new(""));
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -300,5 +311,16 @@ mod tests {
         std::fs::write(&blocker, "").unwrap();
         let e = check_writable(&src, &blocker.join("out.toml")).unwrap_err();
         assert!(format!("{e:#}").contains("cannot create"), "{e:#}");
+        // Refused before calibrating, not after: a device, and a FIFO (which would block).
+        let e = check_writable(&src, Path::new("/dev/null")).unwrap_err();
+        assert!(e.to_string().contains("is a device"), "{e}");
+        #[cfg(unix)]
+        {
+            let fifo = root.path().join("pipe.toml");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.unwrap().success());
+            let e = check_writable(&src, &fifo).unwrap_err();
+            assert!(e.to_string().contains("FIFO"), "{e}");
+        }
     }
 }
