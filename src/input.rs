@@ -35,6 +35,27 @@ pub fn check(path: &Path, cap: u64) -> io::Result<()> {
     Ok(())
 }
 
+/// Checks that `path`, when it exists, is a folder (symlinks followed): a results folder
+/// given as a file would otherwise fail with the system's "File exists" or "Not a
+/// directory", which do not say what is wrong.
+pub fn check_folder(path: &Path) -> io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {}, not a folder",
+                path.display(),
+                if meta.is_file() {
+                    "a file"
+                } else {
+                    file_kind(&meta.file_type())
+                }
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The bytes of `path`, after [`check`]. Reads at most `cap` bytes even when the file grows
 /// meanwhile (or its size was not known, as for some virtual files).
 pub fn read(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
@@ -95,6 +116,21 @@ pub fn file_kind(t: &std::fs::FileType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_or_device_is_no_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        let e = check_folder(&file).unwrap_err().to_string();
+        assert!(e.ends_with("f is a file, not a folder"), "{e}");
+        let e = check_folder(Path::new("/dev/null"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a device, not a folder"), "{e}");
+        check_folder(dir.path()).unwrap();
+        check_folder(&dir.path().join("missing")).unwrap();
+    }
 
     #[test]
     fn folders_devices_and_large_files_are_refused_before_reading() {

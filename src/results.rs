@@ -25,6 +25,8 @@ pub struct Inputs<'a> {
 impl Inputs<'static> {
     /// Reads the four files from `dir`.
     pub fn read(dir: &Path) -> Result<Self> {
+        crate::input::check_folder(dir)
+            .map_err(|e| anyhow::anyhow!("{e}; give the results folder a run wrote"))?;
         let read = |name: &str| {
             let path = dir.join(name);
             crate::input::read(&path, crate::input::RESULTS)

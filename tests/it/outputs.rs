@@ -150,3 +150,33 @@ fn export_markdown_refuses_a_fifo_and_a_device_and_writes_through_a_symlink() {
         &["an input"],
     );
 }
+
+/// A results folder that is a file or a device: said in those words, not as the system's
+/// "File exists" or "Not a directory", by `run --out` and `plot` (`merge --out` claims its
+/// folder the same way, once its shards are read).
+#[test]
+fn a_results_folder_that_is_a_file_or_device_is_named_as_such() {
+    let d = scenario();
+    let file = d.path().join("taken");
+    fs::write(&file, "x").unwrap();
+    let sc = d.path().join("s.toml");
+    refused(
+        d.path(),
+        &["run", s(&sc), "--out", s(&file), "-q"],
+        &["taken is a file, not a folder", "give a folder"],
+    );
+    refused(
+        d.path(),
+        &["run", s(&sc), "--out", "/dev/null", "-q"],
+        &["/dev/null is a device, not a folder"],
+    );
+    refused(
+        d.path(),
+        &["plot", s(&file)],
+        &[
+            "taken is a file, not a folder",
+            "results folder a run wrote",
+        ],
+    );
+    assert_eq!(fs::read(&file).unwrap(), b"x");
+}
