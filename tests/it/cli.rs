@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::util::{lopa, lopa_env, read_rows, root, run_ok, stderr};
+use crate::util::{lopa, lopa_env, read_rows, root, run_in, run_ok, stderr};
 
 const BASE: &str = r#"name = "b"
 seed = 1
@@ -33,20 +33,6 @@ fn scenario(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
     .unwrap();
     fs::write(dir.path().join("s.toml"), edit(BASE)).unwrap();
     dir
-}
-
-fn run_in(dir: &Path, extra: &[&str]) -> std::process::Output {
-    let s = dir.join("s.toml");
-    let out = dir.join("out");
-    let mut args = vec![
-        "run",
-        s.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    lopa(&args)
 }
 
 /// Runs and expects a clean failure whose message holds every piece of `needles`.

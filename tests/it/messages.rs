@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::malformed::BASE;
-use crate::util::{lopa, lopa_env, run_ok, stderr};
+use crate::util::{lopa, lopa_env, run_in, run_ok, stderr};
 
 const QUICK: &str = "scenarios/quickstart.toml";
 const SMALL: [&str; 4] = ["--set", "sequences=4", "--set", "gen_length=64"];
@@ -27,18 +27,8 @@ fn says(o: &std::process::Output, needles: &[&str], not: &[&str]) {
 /// `run SCENARIO-TEXT --out TMP EXTRA...`.
 fn run_base(text: String, extra: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("s.toml");
-    fs::write(&s, text).unwrap();
-    let out = dir.path().join("out");
-    let mut args = vec![
-        "run",
-        s.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    lopa(&args)
+    fs::write(dir.path().join("s.toml"), text).unwrap();
+    run_in(dir.path(), extra)
 }
 
 #[test]

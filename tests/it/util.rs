@@ -34,6 +34,21 @@ pub fn lopa_in(dir: &Path, args: &[&str]) -> Output {
     cmd.output().expect("binary runs")
 }
 
+/// `run DIR/s.toml --out DIR/out -q EXTRA...`.
+pub fn run_in(dir: &Path, extra: &[&str]) -> Output {
+    let s = dir.join("s.toml");
+    let out = dir.join("out");
+    let mut args = vec![
+        "run",
+        s.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    lopa(&args)
+}
+
 /// `lopa-sim ARGS` from the repository root, killed after `limit`: a hang fails the test
 /// (with the arguments) instead of stalling the suite.
 pub fn lopa_within(args: &[&str], limit: std::time::Duration) -> Output {

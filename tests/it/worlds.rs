@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::util::{lopa, stderr};
+use crate::util::{lopa, run_in, stderr};
 
 /// A generated Markov world with explicit prompts, so the decode is the same function of
 /// the world whatever the sequence streams are.
@@ -49,21 +49,11 @@ fn model_seed_moves_the_world_and_nothing_else() {
 /// Runs `text` with `sets` and returns the results folder (kept alive by the TempDir).
 fn results_of(text: &str, sets: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let s = dir.path().join("s.toml");
-    fs::write(&s, text).unwrap();
-    let out = dir.path().join("out");
-    let mut args = vec![
-        "run",
-        s.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ];
-    for set in sets {
-        args.extend(["--set", set]);
-    }
-    let o = lopa(&args);
+    fs::write(dir.path().join("s.toml"), text).unwrap();
+    let args: Vec<&str> = sets.iter().flat_map(|&set| ["--set", set]).collect();
+    let o = run_in(dir.path(), &args);
     assert!(o.status.success(), "{sets:?}: {}", stderr(&o));
+    let out = dir.path().join("out");
     (dir, out)
 }
 
