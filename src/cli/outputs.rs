@@ -42,9 +42,8 @@ fn owner(dir: &Path) -> Result<Option<(String, String)>> {
 /// other than `name` (unless `force`), and writes the manifest, which also proves the
 /// folder writable.
 pub fn claim(dir: &Path, name: &str, scenario: &Path, force: bool) -> Result<()> {
-    crate::input::check_folder(dir).map_err(|e| {
-        anyhow::anyhow!("results folder: {e}; give a folder (it is created if missing)")
-    })?;
+    crate::input::check_folder(dir)
+        .map_err(|e| anyhow!("results folder: {e}; give a folder (it is created if missing)"))?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create results folder {}", dir.display()))?;
     // With --force an unreadable manifest is overwritten like any other.

@@ -277,14 +277,10 @@ impl Appender {
     /// Starts a new journal at `path` (replacing any old one) with `identity` as header.
     pub fn create(path: &Path, identity: &Identity) -> Result<Self> {
         // Creating over a FIFO would block until some reader opened it.
-        if let Ok(meta) = std::fs::metadata(path) {
-            if !meta.is_file() {
-                bail!(
-                    "cannot create the journal {}: it is {}, not a regular file; remove it",
-                    path.display(),
-                    crate::input::file_kind(&meta.file_type())
-                );
-            }
+        if path.exists() {
+            crate::input::check(path, u64::MAX).with_context(|| {
+                format!("cannot create the journal {} (remove it)", path.display())
+            })?;
         }
         let mut file = File::create(path)
             .with_context(|| format!("cannot create the journal {}", path.display()))?;

@@ -56,11 +56,7 @@ pub(super) fn system_model(
             } else {
                 "a positive number"
             };
-            let given = if x.abs() >= 1e6 {
-                format!("{x:e}")
-            } else {
-                x.to_string()
-            };
+            let given = crate::system::readable(x);
             return Err(err(
                 key,
                 format!("must be {what} up to {MAX_OVERRIDE:e}, got {given}"),

@@ -350,7 +350,7 @@ impl LatencyMeter {
 }
 
 /// `x` as written by hand: plain, or in e-notation when it is too long to read.
-fn readable(x: f64) -> String {
+pub fn readable(x: f64) -> String {
     if x.abs() >= 1e6 {
         format!("{x:e}")
     } else {

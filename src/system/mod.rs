@@ -14,7 +14,7 @@ pub mod profile;
 #[cfg(test)]
 mod tests;
 
-pub use cost::{KvProtocol, LatencyMeter, LayoutError, RoundCost, SystemModel};
+pub use cost::{readable, KvProtocol, LatencyMeter, LayoutError, RoundCost, SystemModel};
 
 use std::fmt::Write;
 
