@@ -320,9 +320,6 @@ fn apply_set(s: &mut Scenario, arg: &str) -> Result<(), ScenarioError> {
     let path =
         parse_set_key(raw_key.trim()).ok_or_else(|| bad("the key is not a valid TOML key"))?;
     let value = parse_set_value(raw_value.trim());
-    if let (Value::String(_), Some(m)) = (&value, integer_out_of_range(raw_value)) {
-        return Err(s.error(&origin, raw_key.trim(), m));
-    }
     match path[0].as_str() {
         "sweep" if path.len() == 1 => {
             let Value::Table(t) = value else {
@@ -347,7 +344,15 @@ fn apply_set(s: &mut Scenario, arg: &str) -> Result<(), ScenarioError> {
                 v => vec![(key, v)],
             };
             for (k, v) in leaves {
-                check_key(&k, &v).map_err(|m| s.error(&origin, &k, m))?;
+                check_key(&k, &v).map_err(|m| {
+                    // A whole number TOML could not read came through as text: say why,
+                    // rather than that a number was expected. Text keys take it as it is.
+                    let m = match &v {
+                        Value::String(_) => integer_out_of_range(raw_value).unwrap_or(m),
+                        _ => m,
+                    };
+                    s.error(&origin, &k, m)
+                })?;
                 s.base.insert(
                     k,
                     Entry {

@@ -49,16 +49,25 @@ pub fn integer_out_of_range(raw: &str) -> Option<String> {
     let integral = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
         && digits.bytes().any(|b| b.is_ascii_digit());
-    integral.then(|| {
-        format!(
-            "`{}` is outside {}..={}, the whole numbers a scenario holds (TOML integers are \
-             signed 64-bit); seeds and counts lie in 0..={}",
-            raw.trim(),
-            i64::MIN,
-            i64::MAX,
-            i64::MAX
-        )
-    })
+    if !integral {
+        return None;
+    }
+    let raw = raw.trim();
+    // TOML refuses a number that fits as well, for its form alone.
+    if let Ok(n) = digits.replace('_', "").parse::<i64>() {
+        let sign = if raw.starts_with('-') { "-" } else { "" };
+        return Some(format!(
+            "`{raw}` is not a TOML integer: write it with one sign at most, no leading \
+             zeros and `_` only between digits, e.g. {sign}{n}"
+        ));
+    }
+    Some(format!(
+        "`{raw}` is outside {}..={}, the whole numbers a scenario holds (TOML integers are \
+         signed 64-bit); seeds and counts lie in 0..={}",
+        i64::MIN,
+        i64::MAX,
+        i64::MAX
+    ))
 }
 
 /// The parser's message with each line cut to 160 characters: it quotes the offending
@@ -83,6 +92,14 @@ mod tests {
         let m = integer_out_of_range("18446744073709551615").unwrap();
         assert!(m.contains("0..=9223372036854775807"), "{m}");
         assert!(integer_out_of_range("-1_000_000_000_000_000_000_000").is_some());
+        // In range, refused by TOML for its form: not called out of range.
+        for form in ["007", "1__0"] {
+            let m = integer_out_of_range(form).unwrap();
+            assert!(
+                m.contains("not a TOML integer") && !m.contains("outside"),
+                "{m}"
+            );
+        }
         for not in ["1.5", "abc", "", "-", "1e30", "0x10"] {
             assert_eq!(integer_out_of_range(not), None, "{not}");
         }

@@ -80,6 +80,16 @@ fn a_seed_beyond_toml_integers_names_the_valid_range() {
         &["--set", "seed=9223372036854775807", "--set", "sweep={}"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    // A number TOML refuses for its form is not called out of range.
+    let o = run_base(BASE.into(), &["--set", "seed=007"]);
+    says(
+        &o,
+        &["key `seed`", "not a TOML integer", "e.g. 7"],
+        &["outside"],
+    );
+    // Text keys take digits as they are: the check is only the number keys' message.
+    let o = run_base(BASE.into(), &["--set", "name=007", "--set", "sweep={}"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]
